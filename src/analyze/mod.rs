@@ -1,0 +1,217 @@
+//! Text analysis shared by indexing and querying: folding and the two token channels.
+//!
+//! Every entry is indexed through two tokenizers over the same folded text:
+//!
+//! * [`WordTokenizer`] cuts the folded text with jieba. Its terms carry the ranking (BM25 over
+//!   words), and because jieba sees simplified, half-width text, traditional pages segment as
+//!   well as simplified ones.
+//! * [`CharTokenizer`] emits every folded character with its position. Phrase queries over
+//!   it find any literal substring whatever jieba made of it; this channel is what makes the
+//!   engine never miss what grep finds.
+//!
+//! Both report offsets into the *original* text, so snippets and highlights show the page as
+//! it was printed.
+
+mod fold;
+
+use std::sync::Arc;
+
+use jieba_rs::Jieba;
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+pub use fold::{fold_char, fold_str, FoldedText};
+
+/// Name under which [`WordTokenizer`] is registered on the index.
+pub const WORD_TOKENIZER: &str = "yearbook_words";
+/// Name under which [`CharTokenizer`] is registered on the index.
+pub const CHAR_TOKENIZER: &str = "yearbook_chars";
+
+/// Version of the analysis chain. Bump it whenever folding or tokenization changes, so that
+/// an index built by another version is detected and rebuilt instead of silently answering
+/// with mismatched terms.
+pub const ANALYZER_VERSION: u32 = 1;
+
+/// Words longer than this (in bytes) are not indexed as words: they are runs of Latin text or
+/// digits that jieba keeps whole. The character channel still finds them.
+const MAX_WORD_BYTES: usize = 64;
+
+/// True for characters that are not worth a word token of their own.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || c.is_ascii_punctuation() || is_cjk_punctuation(c) || c.is_control()
+}
+
+fn is_cjk_punctuation(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F | 0xFF00..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65
+        | 0x2010..=0x206F | 0x00A0..=0x00BF | 0xFE30..=0xFE4F)
+}
+
+/// Builds the jieba segmenter with the built-in dictionary and an optional user dictionary
+/// in jieba's format (`word [freq] [tag]` per line).
+pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Jieba, jieba_rs::Error> {
+    let mut jieba = Jieba::new();
+    if let Some(dictionary) = user_dictionary {
+        jieba.load_dict(&mut dictionary.as_bytes())?;
+    }
+    Ok(jieba)
+}
+
+/// Tokens collected for one field value, handed to tantivy one at a time.
+pub struct CollectedTokens<'a> {
+    tokens: &'a mut Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for CollectedTokens<'_> {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// Emits every folded, non-space character as a token; its position is its index in the
+/// folded text (spaces count, so text on either side of a space is not adjacent).
+#[derive(Clone, Default)]
+pub struct CharTokenizer {
+    tokens: Vec<Token>,
+}
+
+impl CharTokenizer {
+    /// Appends the char tokens of `text` to `tokens`.
+    pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
+        let mut position = 0usize;
+        for (start, c) in text.char_indices() {
+            let end = start + c.len_utf8();
+            fold_char(c, &mut |folded| {
+                if !folded.is_whitespace() {
+                    let mut text = String::new();
+                    text.push(folded);
+                    tokens.push(Token {
+                        offset_from: start,
+                        offset_to: end,
+                        position,
+                        text,
+                        position_length: 1,
+                    });
+                }
+                position += 1;
+            });
+        }
+    }
+}
+
+impl Tokenizer for CharTokenizer {
+    type TokenStream<'a> = CollectedTokens<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CollectedTokens<'a> {
+        self.tokens.clear();
+        Self::tokenize_into(text, &mut self.tokens);
+        CollectedTokens {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+/// Cuts the folded text with jieba and reports each word with its original offsets.
+#[derive(Clone)]
+pub struct WordTokenizer {
+    jieba: Arc<Jieba>,
+    folded: FoldedText,
+    tokens: Vec<Token>,
+}
+
+impl WordTokenizer {
+    pub fn new(jieba: Arc<Jieba>) -> Self {
+        WordTokenizer {
+            jieba,
+            folded: FoldedText::default(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = CollectedTokens<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CollectedTokens<'a> {
+        self.tokens.clear();
+        self.folded.fold_from(text);
+        let mut position = 0;
+        for word in self.jieba.cut(&self.folded.text, false) {
+            if word.word.len() > MAX_WORD_BYTES || word.word.chars().all(is_separator) {
+                continue;
+            }
+            let (offset_from, offset_to) =
+                self.folded.original_range(word.byte_start, word.byte_end);
+            self.tokens.push(Token {
+                offset_from,
+                offset_to,
+                position,
+                text: word.word.to_string(),
+                position_length: 1,
+            });
+            position += 1;
+        }
+        CollectedTokens {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(mut tokenizer: impl Tokenizer, text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut stream = tokenizer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let token = stream.token();
+            out.push((
+                token.text.clone(),
+                token.position,
+                token.offset_from,
+                token.offset_to,
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn char_tokens_fold_and_keep_offsets() {
+        let tokens = texts(CharTokenizer::default(), "貧 Ａ1");
+        assert_eq!(
+            tokens,
+            vec![
+                ("贫".into(), 0, 0, 3),
+                ("a".into(), 2, 4, 7),
+                ("1".into(), 3, 7, 8)
+            ]
+        );
+    }
+
+    #[test]
+    fn word_tokens_segment_traditional_like_simplified() {
+        let jieba = Arc::new(build_jieba(None).unwrap());
+        let traditional: Vec<String> = texts(WordTokenizer::new(jieba.clone()), "易地扶貧搬遷工程")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        let simplified: Vec<String> = texts(WordTokenizer::new(jieba), "易地扶贫搬迁工程")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(traditional, simplified);
+        assert!(simplified.contains(&"扶贫".to_string()));
+    }
+}

@@ -1,0 +1,223 @@
+//! The tantivy side: schema, opening and creating the index, and the per-file records.
+//!
+//! One document per entry and per sub-part of an entry (kind `entry`), plus one document per
+//! source file (kind `file`) recording its path, size, modification time, content hash and
+//! entry count. The file records live in the index and change in the same commit as the
+//! entries they describe, so the two can never drift apart after a crash. The commit payload
+//! carries the index format and analyzer versions; an index built by another analyzer is
+//! detected instead of silently answering with mismatched terms.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::Index;
+
+use crate::analyze::{
+    CharTokenizer, WordTokenizer, ANALYZER_VERSION, CHAR_TOKENIZER, WORD_TOKENIZER,
+};
+use crate::Error;
+
+/// Version of the schema and of what the documents mean. Bump on any change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The fields of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub kind: Field,
+    pub id: Field,
+    pub entry: Field,
+    pub ordinal: Field,
+    pub path_key: Field,
+    pub file_key: Field,
+    pub path: Field,
+    pub site: Field,
+    pub yearbook: Field,
+    pub volume: Field,
+    pub year: Field,
+    pub chapter: Field,
+    pub article: Field,
+    pub author: Field,
+    pub heading: Field,
+    pub subheading: Field,
+    pub body: Field,
+    pub title_words: Field,
+    pub title_chars: Field,
+    pub body_words: Field,
+    pub body_chars: Field,
+    pub file_size: Field,
+    pub file_mtime: Field,
+    pub file_hash: Field,
+    pub file_entries: Field,
+    pub file_encoding: Field,
+    pub file_note: Field,
+}
+
+/// Value of the `kind` field for entry documents.
+pub const KIND_ENTRY: &str = "entry";
+/// Value of the `kind` field for file records.
+pub const KIND_FILE: &str = "file";
+
+impl Fields {
+    /// Builds the schema and its field handles.
+    pub fn schema() -> (Schema, Fields) {
+        let mut builder = Schema::builder();
+        let words = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(WORD_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let chars = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(CHAR_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let fields = Fields {
+            kind: builder.add_text_field("kind", STRING),
+            id: builder.add_text_field("id", STRING | STORED),
+            entry: builder.add_text_field("entry", STRING | STORED),
+            ordinal: builder.add_u64_field("ordinal", STORED),
+            path_key: builder.add_text_field("path_key", STRING),
+            file_key: builder.add_text_field("file_key", STRING | STORED),
+            path: builder.add_text_field("path", STORED),
+            site: builder.add_text_field("site", STORED),
+            yearbook: builder.add_text_field("yearbook", STRING | STORED),
+            volume: builder.add_text_field("volume", STORED),
+            year: builder.add_u64_field("year", INDEXED | STORED | FAST),
+            chapter: builder.add_text_field("chapter", STRING | STORED),
+            article: builder.add_text_field("article", STORED),
+            author: builder.add_text_field("author", STORED),
+            heading: builder.add_text_field("heading", STORED),
+            subheading: builder.add_text_field("subheading", STORED),
+            body: builder.add_text_field("body", STORED),
+            title_words: builder.add_text_field("title_words", words.clone()),
+            title_chars: builder.add_text_field("title_chars", chars.clone()),
+            body_words: builder.add_text_field("body_words", words),
+            body_chars: builder.add_text_field("body_chars", chars),
+            file_size: builder.add_u64_field("file_size", STORED),
+            file_mtime: builder.add_i64_field("file_mtime", STORED),
+            file_hash: builder.add_text_field("file_hash", STORED),
+            file_entries: builder.add_u64_field("file_entries", STORED),
+            file_encoding: builder.add_text_field("file_encoding", STORED),
+            file_note: builder.add_text_field("file_note", STORED),
+        };
+        (builder.build(), fields)
+    }
+}
+
+/// What the index records about how it was built (the commit payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub format: u32,
+    pub analyzer: u32,
+    /// Hash of the user dictionary (`dict.txt`) the words were cut with, if any.
+    pub dictionary: Option<String>,
+}
+
+impl BuildInfo {
+    pub fn current(dictionary: Option<String>) -> Self {
+        BuildInfo {
+            format: FORMAT_VERSION,
+            analyzer: ANALYZER_VERSION,
+            dictionary,
+        }
+    }
+
+    /// Why an index built as `self` cannot be used by this program with `wanted`, if so.
+    pub fn mismatch(&self, wanted: &BuildInfo) -> Option<String> {
+        if self.format != wanted.format {
+            Some(format!(
+                "index format {} (this program writes {})",
+                self.format, wanted.format
+            ))
+        } else if self.analyzer != wanted.analyzer {
+            Some(format!(
+                "analyzer version {} (this program uses {})",
+                self.analyzer, wanted.analyzer
+            ))
+        } else if self.dictionary != wanted.dictionary {
+            Some("a different user dictionary (dict.txt changed)".to_string())
+        } else {
+            None
+        }
+    }
+}
+
+/// True when `dir` holds a tantivy index.
+pub fn exists(dir: &Path) -> bool {
+    dir.join("meta.json").is_file()
+}
+
+/// Reads the build info of the last commit; `None` for an index never committed by us.
+pub fn build_info(index: &Index) -> Result<Option<BuildInfo>, Error> {
+    let metas = index.load_metas()?;
+    Ok(metas
+        .payload
+        .as_deref()
+        .and_then(|payload| serde_json::from_str(payload).ok()))
+}
+
+/// Opens an existing index for searching.
+pub fn open(dir: &Path) -> Result<(Index, Fields), Error> {
+    if !exists(dir) {
+        return Err(Error::NoIndex(dir.to_path_buf()));
+    }
+    let index = Index::open_in_dir(dir)?;
+    let (schema, fields) = Fields::schema();
+    if index.schema() != schema {
+        return Err(Error::Incompatible {
+            dir: dir.to_path_buf(),
+            why: "its schema was written by another version".into(),
+        });
+    }
+    Ok((index, fields))
+}
+
+/// Opens the index in `dir` for writing, creating it when absent. Returns whether it had to
+/// be created and, for an existing index, why it must be rebuilt (schema or analyzer).
+pub fn open_for_writing(
+    dir: &Path,
+    wanted: &BuildInfo,
+) -> Result<(Index, Fields, Option<String>), Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        what: format!("creating index folder {}", dir.display()),
+        source,
+    })?;
+    let (schema, fields) = Fields::schema();
+    if !exists(dir) {
+        let index = Index::create_in_dir(dir, schema)?;
+        return Ok((index, fields, None));
+    }
+    let index = Index::open_in_dir(dir)?;
+    if index.schema() != schema {
+        // The schema itself changed: the old files cannot take our documents. The new index
+        // replaces the old one only when its first commit lands.
+        return Err(Error::Incompatible {
+            dir: dir.to_path_buf(),
+            why: "its schema was written by another version; run `yearbook ingest --rebuild`"
+                .into(),
+        });
+    }
+    let reason = match build_info(&index)? {
+        Some(info) => info.mismatch(wanted),
+        None if index.load_metas()?.segments.is_empty() => None,
+        None => Some("it records no build information".to_string()),
+    };
+    Ok((index, fields, reason))
+}
+
+/// Registers the analyzers on an index that will be written to.
+pub fn register_analyzers(index: &Index, jieba: Arc<jieba_rs::Jieba>) {
+    index.tokenizers().register(
+        WORD_TOKENIZER,
+        TextAnalyzer::builder(WordTokenizer::new(jieba)).build(),
+    );
+    index.tokenizers().register(
+        CHAR_TOKENIZER,
+        TextAnalyzer::builder(CharTokenizer::default()).build(),
+    );
+}

@@ -1,0 +1,699 @@
+//! Ingest: bring the index in line with the corpus, re-reading only what changed.
+//!
+//! The file records in the index ([`crate::index`]) say what each file was when it was last
+//! read. A file whose size and modification time are unchanged is not opened again; a file
+//! whose bytes hash the same is only re-recorded; a changed file has all its entries replaced;
+//! a file that is gone loses its entries; a file that cannot be read this time keeps its old
+//! entries. Everything lands in one commit, so an interrupted ingest leaves the index at the
+//! previous commit, and the next run converges to what a clean ingest gives.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
+
+use crate::decode::decode;
+use crate::discover::{discover, Format, SourceFile};
+use crate::index::{self, BuildInfo, Fields, KIND_ENTRY, KIND_FILE};
+use crate::parse::{self, jsonl::JsonEntry};
+use crate::place::{place_from_segments, Place};
+use crate::sectionize::{sectionize, Entry};
+use crate::{Error, Result};
+
+/// Pages nested deeper than this are refused: html5ever's time grows with depth squared.
+pub const MAX_HTML_DEPTH: usize = 4000;
+
+/// How to ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub corpus: PathBuf,
+    pub index: PathBuf,
+    /// Start from an empty index.
+    pub rebuild: bool,
+    /// Wait for another ingest to finish instead of failing at once.
+    pub wait: bool,
+    /// Files larger than this many bytes are skipped.
+    pub max_file_bytes: u64,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl IngestOptions {
+    pub fn new(corpus: impl Into<PathBuf>, index: impl Into<PathBuf>) -> Self {
+        IngestOptions {
+            corpus: corpus.into(),
+            index: index.into(),
+            rebuild: false,
+            wait: false,
+            max_file_bytes: 64 * 1024 * 1024,
+            progress: false,
+        }
+    }
+}
+
+/// A file that was not indexed (or only partly), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What an ingest did.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    /// Files read that held no entry.
+    pub empty: usize,
+    pub entries_indexed: usize,
+    /// Files actually opened and read this run.
+    pub files_read: usize,
+    pub bytes_read: u64,
+    pub seconds: f64,
+    /// Why the whole index was rebuilt, when it was.
+    pub rebuilt: Option<String>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "files: {} added, {} changed, {} removed, {} unchanged, {} skipped",
+            self.added, self.changed, self.removed, self.unchanged, self.skipped
+        )?;
+        if self.empty > 0 {
+            write!(f, " ({} without entries)", self.empty)?;
+        }
+        write!(
+            f,
+            "; {} entries indexed in {:.2} s",
+            self.entries_indexed, self.seconds
+        )
+    }
+}
+
+/// What the index remembers about one file.
+#[derive(Debug, Clone)]
+struct FileRecord {
+    size: u64,
+    mtime_ns: i64,
+    hash: String,
+    entries: u64,
+    encoding: String,
+    /// Why the file yielded nothing, when it did not.
+    note: String,
+}
+
+/// The outcome of reading one file.
+enum Outcome {
+    /// Same bytes as recorded: only the record is refreshed.
+    Touched(FileRecord),
+    /// New content: its documents and record.
+    Indexed {
+        documents: Vec<TantivyDocument>,
+        record: FileRecord,
+    },
+    /// Could not be read this time: old entries stay.
+    Unreadable(String),
+    /// Read, but refused (binary, too large, undecodable …): recorded so it is not re-read.
+    Refused(FileRecord),
+}
+
+/// Runs an ingest. `warn` receives every file that is skipped or yields nothing.
+pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<Summary> {
+    let started = Instant::now();
+    let dictionary_path = options.corpus.join("dict.txt");
+    let dictionary = match std::fs::read(&dictionary_path) {
+        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| Error::Dictionary {
+            path: dictionary_path.clone(),
+            why: "not UTF-8".into(),
+        })?),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => {
+            return Err(Error::Dictionary {
+                path: dictionary_path,
+                why: error.to_string(),
+            })
+        }
+    };
+    let wanted = BuildInfo::current(
+        dictionary
+            .as_deref()
+            .map(|text| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))),
+    );
+    if !options.corpus.is_dir() {
+        return Err(Error::Io {
+            what: format!("reading corpus folder {}", options.corpus.display()),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+        });
+    }
+
+    let (index, fields, stale) = match index::open_for_writing(&options.index, &wanted) {
+        Err(Error::Incompatible { .. }) if options.rebuild => {
+            remove_index_files(&options.index)?;
+            index::open_for_writing(&options.index, &wanted)?
+        }
+        other => other?,
+    };
+    let jieba =
+        crate::analyze::build_jieba(dictionary.as_deref()).map_err(|error| Error::Dictionary {
+            path: options.corpus.join("dict.txt"),
+            why: error.to_string(),
+        })?;
+    index::register_analyzers(&index, Arc::new(jieba));
+    let mut writer = acquire_writer(&index, &options.index, options.wait)?;
+    // Leftovers of an interrupted run (orphan segment files) go first.
+    let _ = writer.garbage_collect_files().wait();
+
+    let mut summary = Summary::default();
+    let rebuild_reason = if options.rebuild {
+        Some("--rebuild was given".to_string())
+    } else {
+        stale
+    };
+    let records = if let Some(reason) = rebuild_reason {
+        writer.delete_all_documents()?;
+        summary.rebuilt = Some(reason);
+        HashMap::new()
+    } else {
+        load_records(&index, &fields)?
+    };
+
+    let discovery = discover(&options.corpus, Some(&options.index));
+    let mut kept_keys: HashSet<String> = HashSet::new();
+    for skipped in &discovery.skipped {
+        summary.skipped += 1;
+        if let Some(key) = &skipped.key {
+            kept_keys.insert(key.clone());
+        }
+        warn(Warning {
+            path: skipped.path.clone(),
+            reason: skipped.reason.clone(),
+        });
+    }
+
+    let mut to_read: Vec<&SourceFile> = Vec::new();
+    for file in &discovery.files {
+        kept_keys.insert(file.key.clone());
+        match records.get(&file.key) {
+            Some(record) if record.size == file.size && record.mtime_ns == file.mtime_ns => {
+                summary.unchanged += 1;
+                if !record.note.is_empty() {
+                    if record.entries == 0 && record.encoding.is_empty() {
+                        summary.skipped += 1;
+                    } else {
+                        summary.empty += 1;
+                    }
+                    warn(Warning {
+                        path: file.relative.clone(),
+                        reason: format!("{} (unchanged since the last ingest)", record.note),
+                    });
+                }
+            }
+            _ => to_read.push(file),
+        }
+    }
+
+    let progress = if options.progress {
+        let total: u64 = to_read.iter().map(|f| f.size).sum();
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .expect("static template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    // Read in chunks so that memory stays bounded whatever the corpus size.
+    for chunk in to_read.chunks(256) {
+        let outcomes: Vec<(&SourceFile, Outcome)> = chunk
+            .par_iter()
+            .map(|file| {
+                let outcome = read_file(file, records.get(&file.key), &fields, options);
+                (*file, outcome)
+            })
+            .collect();
+        for (file, outcome) in outcomes {
+            progress.inc(file.size);
+            let existed = records.contains_key(&file.key);
+            let key_terms = (
+                Term::from_field_text(fields.path_key, &file.key),
+                Term::from_field_text(fields.file_key, &file.key),
+            );
+            match outcome {
+                Outcome::Touched(record) => {
+                    summary.files_read += 1;
+                    summary.bytes_read += file.size;
+                    summary.unchanged += 1;
+                    writer.delete_term(key_terms.1);
+                    writer.add_document(record_document(&fields, file, &record))?;
+                }
+                Outcome::Indexed { documents, record } => {
+                    summary.files_read += 1;
+                    summary.bytes_read += file.size;
+                    if existed {
+                        summary.changed += 1;
+                    } else {
+                        summary.added += 1;
+                    }
+                    if documents.is_empty() {
+                        summary.empty += 1;
+                        warn(Warning {
+                            path: file.relative.clone(),
+                            reason: record.note.clone(),
+                        });
+                    }
+                    summary.entries_indexed += documents.len();
+                    writer.delete_term(key_terms.0);
+                    writer.delete_term(key_terms.1);
+                    for document in documents {
+                        writer.add_document(document)?;
+                    }
+                    writer.add_document(record_document(&fields, file, &record))?;
+                }
+                Outcome::Unreadable(reason) => {
+                    summary.skipped += 1;
+                    warn(Warning {
+                        path: file.relative.clone(),
+                        reason: if existed {
+                            format!("{reason}; its entries from the last ingest are kept")
+                        } else {
+                            reason
+                        },
+                    });
+                }
+                Outcome::Refused(record) => {
+                    summary.files_read += 1;
+                    summary.skipped += 1;
+                    warn(Warning {
+                        path: file.relative.clone(),
+                        reason: record.note.clone(),
+                    });
+                    writer.delete_term(key_terms.0);
+                    writer.delete_term(key_terms.1);
+                    writer.add_document(record_document(&fields, file, &record))?;
+                }
+            }
+        }
+    }
+    progress.finish_and_clear();
+
+    for key in records.keys() {
+        if !kept_keys.contains(key) {
+            summary.removed += 1;
+            writer.delete_term(Term::from_field_text(fields.path_key, key));
+            writer.delete_term(Term::from_field_text(fields.file_key, key));
+        }
+    }
+
+    let payload = serde_json::to_string(&wanted).expect("build info serializes");
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload);
+    prepared.commit()?;
+    // Merges run in the writer's threads and die with it: let them finish so the segment
+    // count stays bounded over many small ingests.
+    writer.wait_merging_threads()?;
+    sync_dir(&options.index);
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn acquire_writer(index: &Index, dir: &Path, wait: bool) -> Result<IndexWriter> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4);
+    loop {
+        match index.writer_with_num_threads(threads, threads * 100_000_000) {
+            Ok(writer) => return Ok(writer),
+            Err(tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            )) => {
+                if !wait {
+                    return Err(Error::Busy(dir.to_path_buf()));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// Makes the rename of meta.json durable (tantivy does not fsync the directory).
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+/// Removes an incompatible index's files (never anything that is not tantivy's).
+fn remove_index_files(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        what: format!("listing {}", dir.display()),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name == "meta.json"
+            || name == ".managed.json"
+            || [
+                ".idx",
+                ".pos",
+                ".term",
+                ".store",
+                ".fast",
+                ".fieldnorm",
+                ".del",
+            ]
+            .iter()
+            .any(|ext| name.ends_with(ext));
+        if ours {
+            std::fs::remove_file(entry.path()).map_err(|source| Error::Io {
+                what: format!("removing {}", entry.path().display()),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn load_records(index: &Index, fields: &Fields) -> Result<HashMap<String, FileRecord>> {
+    let reader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    let query = TermQuery::new(
+        Term::from_field_text(fields.kind, KIND_FILE),
+        IndexRecordOption::Basic,
+    );
+    let addresses = searcher.search(&query, &DocSetCollector)?;
+    let mut records = HashMap::with_capacity(addresses.len());
+    for address in addresses {
+        let document: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            document
+                .get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let key = text(fields.file_key);
+        records.insert(
+            key,
+            FileRecord {
+                size: document
+                    .get_first(fields.file_size)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
+                mtime_ns: document
+                    .get_first(fields.file_mtime)
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(0),
+                hash: text(fields.file_hash),
+                entries: document
+                    .get_first(fields.file_entries)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
+                encoding: text(fields.file_encoding),
+                note: text(fields.file_note),
+            },
+        );
+    }
+    Ok(records)
+}
+
+fn record_document(fields: &Fields, file: &SourceFile, record: &FileRecord) -> TantivyDocument {
+    doc!(
+        fields.kind => KIND_FILE,
+        fields.file_key => file.key.as_str(),
+        fields.path => file.relative.as_str(),
+        fields.file_size => record.size,
+        fields.file_mtime => record.mtime_ns,
+        fields.file_hash => record.hash.as_str(),
+        fields.file_entries => record.entries,
+        fields.file_encoding => record.encoding.as_str(),
+        fields.file_note => record.note.as_str(),
+    )
+}
+
+fn refused(file: &SourceFile, hash: String, note: String) -> Outcome {
+    Outcome::Refused(FileRecord {
+        size: file.size,
+        mtime_ns: file.mtime_ns,
+        hash,
+        entries: 0,
+        encoding: String::new(),
+        note,
+    })
+}
+
+fn read_file(
+    file: &SourceFile,
+    previous: Option<&FileRecord>,
+    fields: &Fields,
+    options: &IngestOptions,
+) -> Outcome {
+    if file.size > options.max_file_bytes {
+        return refused(
+            file,
+            String::new(),
+            format!(
+                "larger than the size cap ({} MB > {} MB; see --max-file-mb)",
+                file.size / (1024 * 1024),
+                options.max_file_bytes / (1024 * 1024)
+            ),
+        );
+    }
+    let bytes = match std::fs::read(&file.path) {
+        Ok(bytes) => bytes,
+        Err(error) => return Outcome::Unreadable(format!("cannot read: {error}")),
+    };
+    let hash = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes));
+    let mut file = file.clone();
+    // The size may have changed between the walk and the read.
+    file.size = bytes.len() as u64;
+    if let Some(previous) = previous {
+        if previous.hash == hash && previous.note.is_empty() {
+            let mut record = previous.clone();
+            record.size = file.size;
+            record.mtime_ns = file.mtime_ns;
+            return Outcome::Touched(record);
+        }
+    }
+    if bytes.is_empty() {
+        return refused(&file, hash, "empty file".into());
+    }
+    let decoded = match decode(&bytes) {
+        Ok(decoded) => decoded,
+        Err(error) => return refused(&file, hash, error.to_string()),
+    };
+    let fallback = folder_place(&file.relative);
+    let documents = match file.format {
+        Format::JsonLines => {
+            let parsed = parse::jsonl::parse(&decoded.text);
+            let mut documents = Vec::with_capacity(parsed.entries.len());
+            for (line, entry) in parsed.entries.iter().enumerate() {
+                documents.push(json_document(fields, &file, line + 1, entry, &fallback));
+            }
+            if !parsed.bad_lines.is_empty() && documents.is_empty() {
+                let (line, why) = &parsed.bad_lines[0];
+                return refused(
+                    &file,
+                    hash,
+                    format!("no valid JSON line (line {line}: {why})"),
+                );
+            }
+            documents
+        }
+        Format::Html | Format::Text => {
+            let page = if file.format == Format::Html {
+                let depth = parse::html::nesting_depth(&decoded.text);
+                if depth > MAX_HTML_DEPTH {
+                    return refused(
+                        &file,
+                        hash,
+                        format!("HTML nested {depth} levels deep (limit {MAX_HTML_DEPTH})"),
+                    );
+                }
+                parse::html::parse(&decoded.text)
+            } else {
+                parse::text::parse(&decoded.text)
+            };
+            let mut sectioned = sectionize(&page);
+            sectioned.place.fill_from(&fallback);
+            page_documents(fields, &file, &sectioned.place, &sectioned.entries)
+        }
+    };
+    let note = if documents.is_empty() {
+        "no entries found on this page".to_string()
+    } else {
+        String::new()
+    };
+    Outcome::Indexed {
+        record: FileRecord {
+            size: file.size,
+            mtime_ns: file.mtime_ns,
+            hash,
+            entries: documents.len() as u64,
+            encoding: decoded.encoding.to_string(),
+            note,
+        },
+        documents,
+    }
+}
+
+/// The place the folders above a file suggest: `site/yearbook/volume/chapter/page`.
+fn folder_place(relative: &str) -> Place {
+    let mut folders: Vec<String> = relative.split('/').map(str::to_string).collect();
+    folders.pop();
+    if folders.is_empty() {
+        return Place::default();
+    }
+    let mut place = place_from_segments(&folders, true);
+    // A folder named after the file's article is not a chapter we can trust over the page.
+    place.article = None;
+    place
+}
+
+/// A short stable prefix for the ids of a file's entries.
+pub fn file_id(key: &str) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))[..10].to_string()
+}
+
+struct EntryDoc<'a> {
+    id: String,
+    entry: String,
+    ordinal: u64,
+    place: &'a Place,
+    heading: &'a str,
+    subheading: Option<&'a str>,
+    body: &'a str,
+}
+
+fn entry_document(fields: &Fields, file: &SourceFile, entry: EntryDoc) -> TantivyDocument {
+    let mut document = doc!(
+        fields.kind => KIND_ENTRY,
+        fields.id => entry.id,
+        fields.entry => entry.entry,
+        fields.ordinal => entry.ordinal,
+        fields.path_key => file.key.as_str(),
+        fields.path => file.relative.as_str(),
+        fields.heading => entry.heading,
+        fields.body => entry.body,
+        fields.body_words => entry.body,
+        fields.body_chars => entry.body,
+    );
+    let title = entry.subheading.unwrap_or(entry.heading);
+    document.add_text(fields.title_words, title);
+    document.add_text(fields.title_chars, title);
+    if let Some(subheading) = entry.subheading {
+        document.add_text(fields.subheading, subheading);
+    }
+    let place = entry.place;
+    for (field, value) in [
+        (fields.site, &place.site),
+        (fields.yearbook, &place.yearbook),
+        (fields.volume, &place.volume),
+        (fields.chapter, &place.chapter),
+        (fields.article, &place.article),
+        (fields.author, &place.author),
+    ] {
+        if let Some(value) = value {
+            document.add_text(field, value);
+        }
+    }
+    if let Some(year) = place.year {
+        document.add_u64(fields.year, year);
+    }
+    document
+}
+
+fn page_documents(
+    fields: &Fields,
+    file: &SourceFile,
+    place: &Place,
+    entries: &[Entry],
+) -> Vec<TantivyDocument> {
+    let prefix = file_id(&file.key);
+    let mut documents = Vec::new();
+    let mut ordinal = 0u64;
+    for (number, entry) in entries.iter().enumerate() {
+        let entry_id = format!("{prefix}-{:02}", number + 1);
+        documents.push(entry_document(
+            fields,
+            file,
+            EntryDoc {
+                id: entry_id.clone(),
+                entry: entry_id.clone(),
+                ordinal,
+                place,
+                heading: &entry.heading,
+                subheading: None,
+                body: &entry.lead,
+            },
+        ));
+        ordinal += 1;
+        for (part_number, part) in entry.parts.iter().enumerate() {
+            documents.push(entry_document(
+                fields,
+                file,
+                EntryDoc {
+                    id: format!("{entry_id}.{}", part_number + 1),
+                    entry: entry_id.clone(),
+                    ordinal,
+                    place,
+                    heading: &entry.heading,
+                    subheading: Some(&part.subheading),
+                    body: &part.body,
+                },
+            ));
+            ordinal += 1;
+        }
+    }
+    documents
+}
+
+fn json_document(
+    fields: &Fields,
+    file: &SourceFile,
+    line: usize,
+    entry: &JsonEntry,
+    fallback: &Place,
+) -> TantivyDocument {
+    let id = entry
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("{}-L{line}", file_id(&file.key)));
+    let mut place = entry.place();
+    place.fill_from(fallback);
+    entry_document(
+        fields,
+        file,
+        EntryDoc {
+            id: id.clone(),
+            entry: id,
+            ordinal: line as u64,
+            place: &place,
+            heading: entry.heading.as_deref().unwrap_or(""),
+            subheading: entry.subheading.as_deref(),
+            body: &entry.body,
+        },
+    )
+}

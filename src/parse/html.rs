@@ -1,0 +1,220 @@
+//! HTML pages, through scraper.
+//!
+//! The document is flattened to lines the way a browser renders it: block elements
+//! (`p`, `div`, `li`, `h1`–`h6`, `tr`, `br` …) end a line, table cells are separated by a
+//! space, and runs of ASCII whitespace collapse while no-break and ideographic spaces (which
+//! set sub-heads apart) are kept. Scripts, styles, forms, navigation and elements hidden
+//! with `display:none` or the `hidden` attribute are dropped. The article title comes from
+//! `<h1>`, else from `<title>` without its site suffix.
+//!
+//! html5ever's time grows with the square of the nesting depth, so [`nesting_depth`] lets
+//! the caller refuse pathological pages before parsing them.
+
+use scraper::{ElementRef, Html, Node};
+
+use super::Page;
+
+const SKIPPED_ELEMENTS: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "iframe", "select", "option", "button",
+    "nav", "svg", "object", "embed", "form", "input", "textarea",
+];
+
+const BLOCK_ELEMENTS: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "tbody",
+    "thead",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "hr",
+    "center",
+    "body",
+    "address",
+    "figure",
+    "figcaption",
+    "caption",
+];
+
+const VOID_ELEMENTS: &[&str] = &[
+    "br", "img", "meta", "link", "input", "hr", "area", "base", "col", "embed", "source", "track",
+    "wbr", "param",
+];
+
+/// Estimates the deepest element nesting of an HTML text without parsing it.
+pub fn nesting_depth(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut index = 0;
+    while let Some(offset) = bytes[index..].iter().position(|&b| b == b'<') {
+        index += offset + 1;
+        let closing = bytes.get(index) == Some(&b'/');
+        let name_start = if closing { index + 1 } else { index };
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |end| name_start + end);
+        if name_end == name_start {
+            continue;
+        }
+        let name = html[name_start..name_end].to_ascii_lowercase();
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !VOID_ELEMENTS.contains(&name.as_str()) {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
+}
+
+/// Flattens an HTML page into lines.
+pub fn parse(html: &str) -> Page {
+    let document = Html::parse_document(html);
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    flatten(document.root_element(), &mut lines, &mut current);
+    push_line(&mut lines, &mut current);
+    Page {
+        title: title_of(&document),
+        lines,
+    }
+}
+
+fn is_hidden(element: &ElementRef) -> bool {
+    let value = element.value();
+    if value.attr("hidden").is_some() || value.attr("aria-hidden") == Some("true") {
+        return true;
+    }
+    value.attr("style").is_some_and(|style| {
+        let style: String = style.chars().filter(|c| !c.is_whitespace()).collect();
+        let style = style.to_ascii_lowercase();
+        style.contains("display:none") || style.contains("visibility:hidden")
+    })
+}
+
+fn flatten(element: ElementRef, lines: &mut Vec<String>, current: &mut String) {
+    let name = element.value().name();
+    if SKIPPED_ELEMENTS.contains(&name) || is_hidden(&element) {
+        return;
+    }
+    let block = BLOCK_ELEMENTS.contains(&name);
+    if block {
+        push_line(lines, current);
+    }
+    for child in element.children() {
+        match child.value() {
+            Node::Text(text) => append_text(current, text),
+            Node::Element(_) => {
+                if let Some(child_element) = ElementRef::wrap(child) {
+                    let child_name = child_element.value().name();
+                    if (child_name == "td" || child_name == "th")
+                        && !current.is_empty()
+                        && !current.ends_with(' ')
+                    {
+                        current.push(' ');
+                    }
+                    flatten(child_element, lines, current);
+                }
+            }
+            _ => {}
+        }
+    }
+    if block {
+        push_line(lines, current);
+    }
+}
+
+/// Appends text, collapsing ASCII whitespace runs to one space; U+00A0 and U+3000 are kept.
+fn append_text(current: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_ascii_whitespace() {
+            if !current.is_empty() && !current.ends_with(' ') {
+                current.push(' ');
+            }
+        } else {
+            current.push(c);
+        }
+    }
+}
+
+fn push_line(lines: &mut Vec<String>, current: &mut String) {
+    let line = current.trim_matches(' ');
+    if !line.is_empty() {
+        lines.push(line.to_string());
+    }
+    current.clear();
+}
+
+fn text_of(element: ElementRef) -> String {
+    let mut text = String::new();
+    for piece in element.text() {
+        append_text(&mut text, piece);
+    }
+    text.trim().to_string()
+}
+
+fn title_of(document: &Html) -> Option<String> {
+    let h1 = scraper::Selector::parse("h1").expect("static selector");
+    if let Some(heading) = document.select(&h1).map(text_of).find(|t| !t.is_empty()) {
+        return Some(heading);
+    }
+    let title = scraper::Selector::parse("title").expect("static selector");
+    let text = document.select(&title).map(text_of).next()?;
+    let first = text
+        .split(['-', '_', '|', '—'])
+        .map(str::trim)
+        .find(|part| !part.is_empty())?;
+    Some(first.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_blocks_and_drops_scripts_and_hidden_copies() {
+        let page = parse(
+            "<html><head><title>扶贫开发-内蒙古区情网</title><script>var x=1;</script></head>\
+             <body><div class=nav>首页</div><div><p>【概况】\u{3000}正文<b>加粗</b>。</p>\
+             <p>精准识别&nbsp;&nbsp;内容<br>下一行</p></div>\
+             <div style=\"display: none\"><p>【概况】\u{3000}正文加粗。</p></div></body></html>",
+        );
+        assert_eq!(page.title.as_deref(), Some("扶贫开发"));
+        assert_eq!(
+            page.lines,
+            vec![
+                "首页",
+                "【概况】\u{3000}正文加粗。",
+                "精准识别\u{a0}\u{a0}内容",
+                "下一行"
+            ]
+        );
+    }
+
+    #[test]
+    fn measures_nesting() {
+        assert_eq!(nesting_depth("<div><p>a<br>b</p></div><div></div>"), 2);
+        assert_eq!(nesting_depth(&"<div>".repeat(500)), 500);
+    }
+}

@@ -1,0 +1,412 @@
+//! Reads what the user typed into query parts, and turns them into a tantivy query.
+//!
+//! Syntax, kept small on purpose: whitespace separates parts, and every part must match;
+//! `"…"` (ASCII quotes) makes a part a literal phrase that must occur as written; `-词`
+//! excludes entries containing 词. Everything else, including `？，“”《》` and unbalanced
+//! quotes, is ordinary text, so a natural question is never a syntax error.
+//!
+//! Each part matches an entry that contains it literally (the character channel, up to
+//! folding) or that contains any of its words (the word channel). Ranking is tiered: entries
+//! containing every part literally come first, then entries containing every word, then the
+//! rest; BM25 orders each tier, with headings and sub-heads weighing more than body text.
+//! The words of a part are found by looking its substrings up in the index's own word
+//! vocabulary, so no segmenter is loaded to answer a query.
+
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use crate::analyze::{fold_str, CharTokenizer};
+use crate::index::{Fields, KIND_ENTRY};
+use crate::{Error, Result};
+
+/// Score added to entries that contain every part literally.
+pub const PHRASE_BONUS: f32 = 100_000.0;
+/// Score added to entries that contain every word of the query.
+pub const ALL_WORDS_BONUS: f32 = 1_000.0;
+/// Weight of headings and sub-heads relative to body text.
+pub const TITLE_BOOST: f32 = 3.0;
+/// Longest word (in characters) looked up in the vocabulary.
+const MAX_WORD_CHARS: usize = 12;
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 1000;
+
+/// How a part must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// Literal occurrence or any of its words.
+    Plain,
+    /// `"…"`: literal occurrence required.
+    Phrase,
+    /// `-…`: entries containing it literally are excluded.
+    Exclude,
+}
+
+/// One part of a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryPart {
+    pub text: String,
+    pub kind: PartKind,
+}
+
+/// Splits a query into parts.
+pub fn parse(query: &str) -> Result<Vec<QueryPart>> {
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(Error::Query(format!(
+            "longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let mut parts = Vec::new();
+    let mut rest = query;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace());
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(after) = rest.strip_prefix('"') {
+            let (inside, next) = match after.find('"') {
+                Some(end) => (&after[..end], &after[end + 1..]),
+                None => (after, ""),
+            };
+            if !inside.trim().is_empty() {
+                parts.push(QueryPart {
+                    text: inside.trim().to_string(),
+                    kind: PartKind::Phrase,
+                });
+            }
+            rest = next;
+            continue;
+        }
+        let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+        let token = &rest[..end];
+        rest = &rest[end..];
+        match token.strip_prefix('-') {
+            Some(excluded) if !excluded.is_empty() => parts.push(QueryPart {
+                text: excluded.trim_matches('"').to_string(),
+                kind: PartKind::Exclude,
+            }),
+            _ => parts.push(QueryPart {
+                text: token.to_string(),
+                kind: PartKind::Plain,
+            }),
+        }
+    }
+    if parts.iter().all(|part| part.kind == PartKind::Exclude) {
+        return Err(Error::Query("nothing to search for".into()));
+    }
+    Ok(parts)
+}
+
+/// Restrictions on where hits may come from.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub yearbook: Option<String>,
+    pub year: Option<u64>,
+    pub chapter: Option<String>,
+}
+
+/// A query ready to run, with what the snippet stage needs to highlight.
+pub struct Compiled {
+    pub query: Box<dyn Query>,
+    /// Folded literal strings to highlight (plain and phrase parts).
+    pub literals: Vec<String>,
+    /// Folded words to highlight.
+    pub words: Vec<String>,
+}
+
+fn literal_in(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
+    let mut tokens = Vec::new();
+    CharTokenizer::tokenize_into(text, &mut tokens);
+    if tokens.is_empty() {
+        return None;
+    }
+    let field_query = |field, boost: f32| -> Box<dyn Query> {
+        let query: Box<dyn Query> = if tokens.len() == 1 {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, &tokens[0].text),
+                IndexRecordOption::WithFreqs,
+            ))
+        } else {
+            Box::new(PhraseQuery::new_with_offset(
+                tokens
+                    .iter()
+                    .map(|t| (t.position, Term::from_field_text(field, &t.text)))
+                    .collect(),
+            ))
+        };
+        Box::new(BoostQuery::new(query, boost))
+    };
+    Some(Box::new(BooleanQuery::new(vec![
+        (Occur::Should, field_query(fields.title_chars, TITLE_BOOST)),
+        (Occur::Should, field_query(fields.body_chars, 1.0)),
+    ])))
+}
+
+fn word_in(fields: &Fields, word: &str) -> Box<dyn Query> {
+    let term_query = |field, boost: f32| -> Box<dyn Query> {
+        Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, word),
+                IndexRecordOption::WithFreqs,
+            )),
+            boost,
+        ))
+    };
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, term_query(fields.title_words, TITLE_BOOST)),
+        (Occur::Should, term_query(fields.body_words, 1.0)),
+    ]))
+}
+
+fn in_vocabulary(searcher: &Searcher, fields: &Fields, word: &str) -> Result<bool> {
+    for field in [fields.body_words, fields.title_words] {
+        if searcher.doc_freq(&Term::from_field_text(field, word))? > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// A unit of a query part: a word the index knows, or a run the index has never seen as a
+/// word (which still counts when deciding how many words an entry must share).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub text: String,
+    pub known: bool,
+}
+
+/// Segments a folded query part by forward maximum matching against the index's own word
+/// vocabulary (the words jieba cut the corpus into, up to 12 characters). Characters no
+/// known word covers become unknown units of one character.
+pub fn segment(searcher: &Searcher, fields: &Fields, folded: &str) -> Result<Vec<Unit>> {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut units = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        if !is_word_char(chars[start]) {
+            start += 1;
+            continue;
+        }
+        let run_end = (start..chars.len())
+            .find(|&i| !is_word_char(chars[i]))
+            .unwrap_or(chars.len());
+        let mut matched = None;
+        for len in (1..=MAX_WORD_CHARS.min(run_end - start)).rev() {
+            let candidate: String = chars[start..start + len].iter().collect();
+            if in_vocabulary(searcher, fields, &candidate)? {
+                matched = Some((candidate, len));
+                break;
+            }
+        }
+        match matched {
+            Some((text, len)) => {
+                units.push(Unit { text, known: true });
+                start += len;
+            }
+            None => {
+                units.push(Unit {
+                    text: chars[start].to_string(),
+                    known: false,
+                });
+                start += 1;
+            }
+        }
+    }
+    Ok(units)
+}
+
+/// How many of a part's `units` an entry must share when it lacks the part literally: all of
+/// one or two, else at least half.
+pub fn required_units(units: usize) -> usize {
+    if units <= 2 {
+        units
+    } else {
+        units.div_ceil(2)
+    }
+}
+
+/// Builds the tantivy query for parsed parts.
+pub fn compile(
+    searcher: &Searcher,
+    fields: &Fields,
+    parts: &[QueryPart],
+    filters: &Filters,
+) -> Result<Compiled> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Must,
+        Box::new(TermQuery::new(
+            Term::from_field_text(fields.kind, KIND_ENTRY),
+            IndexRecordOption::Basic,
+        )),
+    )];
+    let mut all_literals: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut literals = Vec::new();
+    let mut words = Vec::new();
+    for part in parts {
+        let literal = literal_in(fields, &part.text);
+        match part.kind {
+            PartKind::Exclude => {
+                if let Some(literal) = literal {
+                    clauses.push((Occur::MustNot, literal));
+                }
+            }
+            PartKind::Phrase => {
+                let Some(literal) = literal else { continue };
+                literals.push(fold_str(&part.text));
+                all_literals.push((Occur::Must, literal.box_clone()));
+                clauses.push((Occur::Must, literal));
+            }
+            PartKind::Plain => {
+                let Some(literal) = literal else { continue };
+                let folded = fold_str(&part.text);
+                let units = segment(searcher, fields, &folded)?;
+                let required = required_units(units.len());
+                let mut part_words: Vec<String> = Vec::new();
+                for unit in units.iter().filter(|unit| unit.known) {
+                    if !part_words.contains(&unit.text) {
+                        part_words.push(unit.text.clone());
+                    }
+                }
+                let mut either: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Should, literal.box_clone())];
+                if part_words.len() >= required && required > 0 {
+                    let shared: Vec<(Occur, Box<dyn Query>)> = part_words
+                        .iter()
+                        .map(|word| (Occur::Should, word_in(fields, word)))
+                        .collect();
+                    either.push((
+                        Occur::Should,
+                        Box::new(BooleanQuery::with_minimum_required_clauses(
+                            shared, required,
+                        )),
+                    ));
+                }
+                for word in &part_words {
+                    all_words.push((Occur::Must, word_in(fields, word)));
+                }
+                all_literals.push((Occur::Must, literal));
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+                literals.push(folded);
+                words.extend(part_words);
+            }
+        }
+    }
+    if literals.is_empty() {
+        return Ok(Compiled {
+            query: Box::new(EmptyQuery),
+            literals,
+            words,
+        });
+    }
+    clauses.push((
+        Occur::Should,
+        Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(all_literals)),
+            PHRASE_BONUS,
+        )),
+    ));
+    if all_words.len() > 1 {
+        clauses.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(all_words)),
+                ALL_WORDS_BONUS,
+            )),
+        ));
+    }
+    if let Some(yearbook) = &filters.yearbook {
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(fields.yearbook, yearbook),
+                IndexRecordOption::Basic,
+            )),
+        ));
+    }
+    if let Some(chapter) = &filters.chapter {
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(fields.chapter, chapter),
+                IndexRecordOption::Basic,
+            )),
+        ));
+    }
+    if let Some(year) = filters.year {
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_u64(fields.year, year),
+                IndexRecordOption::Basic,
+            )),
+        ));
+    }
+    Ok(Compiled {
+        query: Box::new(BooleanQuery::new(clauses)),
+        literals,
+        words,
+    })
+}
+
+/// Splits a score into its tier ("phrase", "all", "some") and its BM25 part.
+pub fn tier_of(score: f32) -> (&'static str, f32) {
+    if score >= PHRASE_BONUS {
+        let rest = score - PHRASE_BONUS;
+        if rest >= ALL_WORDS_BONUS {
+            ("phrase", rest - ALL_WORDS_BONUS)
+        } else {
+            ("phrase", rest)
+        }
+    } else if score >= ALL_WORDS_BONUS {
+        ("all", score - ALL_WORDS_BONUS)
+    } else {
+        ("some", score)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_parts_phrases_and_exclusions() {
+        let parts = parse("扶贫  \"易地 搬迁\" -金融 -").unwrap();
+        assert_eq!(
+            parts,
+            vec![
+                QueryPart {
+                    text: "扶贫".into(),
+                    kind: PartKind::Plain
+                },
+                QueryPart {
+                    text: "易地 搬迁".into(),
+                    kind: PartKind::Phrase
+                },
+                QueryPart {
+                    text: "金融".into(),
+                    kind: PartKind::Exclude
+                },
+                QueryPart {
+                    text: "-".into(),
+                    kind: PartKind::Plain
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn natural_questions_are_plain_text() {
+        let parts = parse("《战国无双3》是由哪两个公司合作开发的？“光荣”").unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].kind, PartKind::Plain);
+        assert!(parse("\"未闭合").is_ok());
+        assert!(parse("-只排除").is_err());
+    }
+}

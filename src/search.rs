@@ -1,0 +1,326 @@
+//! Runs queries against an index and turns tantivy's answers into [`Hit`]s.
+//!
+//! A [`Engine`] opens the index once (batch mode reuses it for every query) with a manual
+//! reload policy: a one-shot search needs no watcher thread. Snippets are cut from the stored
+//! original text around the best literal match (else the first word match), about 80
+//! characters long, with highlight ranges counted in characters of the snippet.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::analyze::FoldedText;
+use crate::index::{self, BuildInfo, Fields};
+use crate::query::{self, Filters};
+use crate::{Error, Result};
+
+/// Characters of context shown in a snippet.
+pub const SNIPPET_CHARS: usize = 80;
+
+/// One search result, as printed by `--json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub qid: Option<String>,
+    pub id: String,
+    pub rank: usize,
+    pub score: f32,
+    /// "phrase" (contains the query literally), "all" (every word) or "some".
+    #[serde(rename = "match")]
+    pub matched: String,
+    pub yearbook: Option<String>,
+    pub volume: Option<String>,
+    pub year: Option<u64>,
+    pub chapter: Option<String>,
+    pub article: Option<String>,
+    pub heading: String,
+    pub subheading: Option<String>,
+    pub path: String,
+    pub snippet: String,
+    /// [start, end) character ranges into `snippet`.
+    pub highlights: Vec<[usize; 2]>,
+}
+
+impl Hit {
+    /// `内蒙古年鉴 › 2017卷 › 农牧林水 › 扶贫开发 › 【易地扶贫搬迁工程】`, with the sub-head last
+    /// when the hit is a sub-part.
+    pub fn place(&self) -> String {
+        let mut parts: Vec<String> = [&self.yearbook, &self.volume, &self.chapter, &self.article]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        match &self.subheading {
+            Some(subheading) => {
+                parts.push(self.heading.clone());
+                parts.push(subheading.clone());
+            }
+            None if !self.heading.is_empty() => parts.push(format!("【{}】", self.heading)),
+            None => {}
+        }
+        parts.join(" › ")
+    }
+}
+
+/// A whole entry, as `yearbook show` prints it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Shown {
+    pub hit: Hit,
+    pub author: Option<String>,
+    pub body: String,
+}
+
+/// An index opened for searching.
+pub struct Engine {
+    pub index: Index,
+    pub fields: Fields,
+    reader: IndexReader,
+}
+
+/// Options of one search.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub limit: usize,
+    pub filters: Filters,
+}
+
+impl Engine {
+    /// Opens the index in `dir`; refuses one built by another analyzer.
+    pub fn open(dir: &Path) -> Result<Engine> {
+        let (index, fields) = index::open(dir)?;
+        if let Some(info) = index::build_info(&index)? {
+            let wanted = BuildInfo::current(info.dictionary.clone());
+            if let Some(why) = info.mismatch(&wanted) {
+                return Err(Error::Stale {
+                    dir: dir.to_path_buf(),
+                    why,
+                });
+            }
+        }
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Engine {
+            index,
+            fields,
+            reader,
+        })
+    }
+
+    /// Runs one query.
+    pub fn search(&self, text: &str, options: &SearchOptions) -> Result<Vec<Hit>> {
+        let parts = query::parse(text)?;
+        let searcher = self.reader.searcher();
+        let compiled = query::compile(&searcher, &self.fields, &parts, &options.filters)?;
+        let top = searcher.search(
+            &compiled.query,
+            &TopDocs::with_limit(options.limit.max(1)).order_by_score(),
+        )?;
+        let mut hits = Vec::with_capacity(top.len());
+        let mut folded = FoldedText::default();
+        for (rank, (score, address)) in top.into_iter().enumerate() {
+            let document: TantivyDocument = searcher.doc(address)?;
+            let (matched, bm25) = query::tier_of(score);
+            let mut hit = self.hit_from(&document, rank + 1, bm25, matched);
+            let body = self.text(&document, self.fields.body);
+            let (snippet, highlights) =
+                snippet(&body, &compiled.literals, &compiled.words, &mut folded);
+            hit.snippet = snippet;
+            hit.highlights = highlights;
+            hits.push(hit);
+        }
+        Ok(hits)
+    }
+
+    /// Every document of the entry `id` (the entry and its sub-parts), in page order.
+    pub fn show(&self, id: &str) -> Result<Vec<Shown>> {
+        let searcher = self.reader.searcher();
+        let by_id = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let found = searcher.search(&by_id, &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, address)) = found.first() else {
+            return Err(Error::NoSuchEntry(id.to_string()));
+        };
+        let document: TantivyDocument = searcher.doc(*address)?;
+        let entry = self.text(&document, self.fields.entry);
+        // Showing a sub-part shows just it; showing an entry shows it with its sub-parts.
+        let documents = if entry != id {
+            vec![document]
+        } else {
+            let by_entry = TermQuery::new(
+                Term::from_field_text(self.fields.entry, &entry),
+                IndexRecordOption::Basic,
+            );
+            let all = searcher.search(&by_entry, &TopDocs::with_limit(10_000).order_by_score())?;
+            let mut documents = Vec::with_capacity(all.len());
+            for (_, address) in all {
+                documents.push(searcher.doc::<TantivyDocument>(address)?);
+            }
+            documents.sort_by_key(|d| d.get_first(self.fields.ordinal).and_then(|v| v.as_u64()));
+            documents
+        };
+        Ok(documents
+            .iter()
+            .map(|document| Shown {
+                hit: self.hit_from(document, 0, 0.0, ""),
+                author: self.optional(document, self.fields.author),
+                body: self.text(document, self.fields.body),
+            })
+            .collect())
+    }
+
+    /// Number of entry documents in the index.
+    pub fn entry_count(&self) -> Result<usize> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.kind, index::KIND_ENTRY),
+            IndexRecordOption::Basic,
+        );
+        Ok(searcher.search(&query, &tantivy::collector::Count)?)
+    }
+
+    fn text(&self, document: &TantivyDocument, field: tantivy::schema::Field) -> String {
+        self.optional(document, field).unwrap_or_default()
+    }
+
+    fn optional(
+        &self,
+        document: &TantivyDocument,
+        field: tantivy::schema::Field,
+    ) -> Option<String> {
+        document
+            .get_first(field)
+            .and_then(|value| value.as_str())
+            .map(str::to_string)
+    }
+
+    fn hit_from(&self, document: &TantivyDocument, rank: usize, score: f32, matched: &str) -> Hit {
+        let f = &self.fields;
+        Hit {
+            qid: None,
+            id: self.text(document, f.id),
+            rank,
+            score,
+            matched: matched.to_string(),
+            yearbook: self.optional(document, f.yearbook),
+            volume: self.optional(document, f.volume),
+            year: document.get_first(f.year).and_then(|v| v.as_u64()),
+            chapter: self.optional(document, f.chapter),
+            article: self.optional(document, f.article),
+            heading: self.text(document, f.heading),
+            subheading: self.optional(document, f.subheading),
+            path: self.text(document, f.path),
+            snippet: String::new(),
+            highlights: Vec::new(),
+        }
+    }
+}
+
+/// Cuts a snippet of about [`SNIPPET_CHARS`] characters from `body` around the best match and
+/// returns it with the highlighted character ranges.
+pub fn snippet(
+    body: &str,
+    literals: &[String],
+    words: &[String],
+    folded: &mut FoldedText,
+) -> (String, Vec<[usize; 2]>) {
+    folded.fold_from(body);
+    // Byte ranges in the original text; literal matches first.
+    let mut literal_ranges = Vec::new();
+    let mut word_ranges = Vec::new();
+    for (needles, ranges) in [(literals, &mut literal_ranges), (words, &mut word_ranges)] {
+        for needle in needles {
+            if needle.is_empty() {
+                continue;
+            }
+            let mut from = 0;
+            while let Some(found) = folded.text[from..].find(needle.as_str()) {
+                let start = from + found;
+                let end = start + needle.len();
+                ranges.push(folded.original_range(start, end));
+                from = start + needle.len();
+            }
+        }
+    }
+    let anchor = literal_ranges
+        .iter()
+        .min()
+        .or_else(|| word_ranges.iter().min())
+        .map(|&(start, _)| start);
+
+    // Work in characters from here on.
+    let char_starts: Vec<usize> = body.char_indices().map(|(i, _)| i).collect();
+    let char_index = |byte: usize| char_starts.partition_point(|&start| start < byte);
+    let total = char_starts.len();
+    let window_start = anchor
+        .map(|byte| char_index(byte).saturating_sub(SNIPPET_CHARS / 4))
+        .unwrap_or(0)
+        .min(total.saturating_sub(SNIPPET_CHARS));
+    let window_end = (window_start + SNIPPET_CHARS).min(total);
+
+    let mut marks: Vec<[usize; 2]> = literal_ranges
+        .iter()
+        .chain(word_ranges.iter())
+        .map(|&(start, end)| [char_index(start), char_index(end)])
+        .filter(|&[start, end]| start < window_end && end > window_start)
+        .map(|[start, end]| {
+            [
+                start.max(window_start) - window_start,
+                end.min(window_end) - window_start,
+            ]
+        })
+        .collect();
+    marks.sort_unstable();
+    let mut merged: Vec<[usize; 2]> = Vec::new();
+    for mark in marks {
+        match merged.last_mut() {
+            Some(last) if mark[0] <= last[1] => last[1] = last[1].max(mark[1]),
+            _ => merged.push(mark),
+        }
+    }
+    let text: String = body
+        .chars()
+        .skip(window_start)
+        .take(window_end - window_start)
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    (text, merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_highlights_original_characters() {
+        let mut folded = FoldedText::default();
+        let (text, marks) = snippet(
+            "啟動易地扶貧搬遷工程。",
+            &["易地扶贫搬迁".into()],
+            &[],
+            &mut folded,
+        );
+        assert_eq!(text, "啟動易地扶貧搬遷工程。");
+        assert_eq!(marks, vec![[2, 8]]);
+        let highlighted: String = text.chars().skip(2).take(6).collect();
+        assert_eq!(highlighted, "易地扶貧搬遷");
+    }
+
+    #[test]
+    fn snippet_windows_long_text_around_the_match() {
+        let body = format!("{}目标词{}", "前".repeat(200), "后".repeat(200));
+        let mut folded = FoldedText::default();
+        let (text, marks) = snippet(&body, &["目标词".into()], &[], &mut folded);
+        assert_eq!(text.chars().count(), SNIPPET_CHARS);
+        let [start, end] = marks[0];
+        let marked: String = text.chars().skip(start).take(end - start).collect();
+        assert_eq!(marked, "目标词");
+    }
+}
