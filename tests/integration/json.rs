@@ -1,0 +1,158 @@
+//! `--json` and `--queries` output, deserialized and checked field by field.
+
+use std::io::Write;
+
+use yearbook::search::Hit;
+
+use crate::util::{parse_hits, yearbook, Workspace};
+
+fn sample() -> Workspace {
+    let workspace = Workspace::new();
+    workspace.write(
+        "内蒙古区情网/内蒙古年鉴/2017卷/农牧林水/page.txt",
+        std::fs::read(crate::util::real_page_path()).unwrap(),
+    );
+    workspace.write(
+        "exports/e.jsonl",
+        "{\"id\":\"x-1\",\"yearbook\":\"示例年鉴\",\"volume\":\"2021卷\",\"chapter\":\"环境\",\"article\":\"治理\",\"heading\":\"河湖长制\",\"subheading\":\"河道保洁\",\"body\":\"清理河道垃圾2.1万吨。\"}\n",
+    );
+    assert!(workspace.ingest().status.success());
+    workspace
+}
+
+#[test]
+fn json_hits_carry_the_documented_fields() {
+    let workspace = sample();
+    let hits = workspace.search("易地扶贫搬迁", &["--limit", "3"]);
+    let first: &Hit = &hits[0];
+    assert_eq!(first.rank, 1);
+    assert_eq!(first.yearbook.as_deref(), Some("内蒙古年鉴"));
+    assert_eq!(first.volume.as_deref(), Some("2017卷"));
+    assert_eq!(first.year, Some(2017));
+    assert_eq!(first.chapter.as_deref(), Some("农牧林水"));
+    assert_eq!(first.article.as_deref(), Some("扶贫开发"));
+    assert_eq!(first.heading, "易地扶贫搬迁工程");
+    assert_eq!(first.subheading, None);
+    assert_eq!(
+        first.path,
+        "内蒙古区情网/内蒙古年鉴/2017卷/农牧林水/page.txt"
+    );
+    assert_eq!(first.matched, "phrase");
+    let ranked = workspace.search("扶贫", &["--limit", "3"]);
+    assert_eq!(ranked.iter().map(|h| h.rank).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(ranked.windows(2).all(|pair| pair[0].score >= pair[1].score));
+    let chars = first.snippet.chars().count();
+    assert!(chars <= 80 && chars > 20);
+    for &[start, end] in &first.highlights {
+        assert!(start < end && end <= chars);
+    }
+    // Ids are stable across runs.
+    assert_eq!(
+        workspace.search("易地扶贫搬迁", &["--limit", "1"])[0].id,
+        first.id
+    );
+
+    let exported = workspace.search("河道", &[]);
+    assert_eq!(exported[0].id, "x-1", "a given id is kept");
+    assert_eq!(exported[0].subheading.as_deref(), Some("河道保洁"));
+}
+
+#[test]
+fn filters_restrict_hits() {
+    let workspace = sample();
+    assert!(workspace
+        .search("清理", &["--yearbook", "内蒙古年鉴"])
+        .is_empty());
+    assert_eq!(
+        workspace.search("清理", &["--yearbook", "示例年鉴"]).len(),
+        1
+    );
+    assert_eq!(workspace.search("清理", &["--volume", "2021"]).len(), 1);
+    assert!(workspace.search("清理", &["--volume", "2017卷"]).is_empty());
+    assert!(!workspace
+        .search("扶贫", &["--chapter", "农牧林水"])
+        .is_empty());
+    assert!(workspace.search("扶贫", &["--chapter", "环境"]).is_empty());
+}
+
+#[test]
+fn batch_queries_from_a_file_and_from_stdin() {
+    let workspace = sample();
+    let file = workspace.dir.path().join("queries.tsv");
+    let mut queries = std::fs::File::create(&file).unwrap();
+    writeln!(queries, "q1\t扶贫").unwrap();
+    writeln!(queries, "q2\t河道保洁").unwrap();
+    writeln!(queries, "q3\t不存在的词语组合").unwrap();
+    drop(queries);
+    let from_file = yearbook()
+        .args(["search", "--limit", "2", "--index"])
+        .arg(workspace.index())
+        .arg("--queries")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        from_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_file.stderr)
+    );
+    let hits = parse_hits(&from_file.stdout);
+    assert_eq!(
+        hits.iter()
+            .filter(|h| h.qid.as_deref() == Some("q1"))
+            .count(),
+        2
+    );
+    assert!(hits[0].heading.contains("扶贫"));
+    let q2: Vec<_> = hits
+        .iter()
+        .filter(|h| h.qid.as_deref() == Some("q2"))
+        .collect();
+    assert_eq!(q2[0].id, "x-1");
+    assert!(hits.iter().all(|h| h.qid.as_deref() != Some("q3")));
+
+    let from_stdin = yearbook()
+        .args(["search", "--limit", "2", "--queries", "-", "--index"])
+        .arg(workspace.index())
+        .write_stdin("q9\t河道保洁\n")
+        .output()
+        .unwrap();
+    let hits = parse_hits(&from_stdin.stdout);
+    assert_eq!(hits[0].qid.as_deref(), Some("q9"));
+}
+
+#[test]
+fn errors_are_one_clear_line_with_exit_code_two() {
+    let workspace = Workspace::new();
+    let output = yearbook()
+        .args(["search", "扶贫", "--corpus"])
+        .arg(workspace.dir.path().join("absent"))
+        .arg("--index")
+        .arg(workspace.dir.path().join("no-index"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no index in"), "{stderr}");
+}
+
+#[test]
+fn search_builds_the_index_when_there_is_none() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "page.txt",
+        std::fs::read(crate::util::real_page_path()).unwrap(),
+    );
+    let output = yearbook()
+        .args(["search", "--json", "--corpus"])
+        .arg(workspace.corpus())
+        .arg("--index")
+        .arg(workspace.index())
+        .arg("易地扶贫搬迁")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("building it from"));
+    assert_eq!(parse_hits(&output.stdout)[0].heading, "易地扶贫搬迁工程");
+}
