@@ -15,7 +15,8 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::Index;
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::{Index, IndexSettings};
 
 use crate::analyze::{
     CharTokenizer, WordTokenizer, ANALYZER_VERSION, CHAR_TOKENIZER, WORD_TOKENIZER,
@@ -189,7 +190,17 @@ pub fn open_for_writing(
     })?;
     let (schema, fields) = Fields::schema();
     if !exists(dir) {
-        let index = Index::create_in_dir(dir, schema)?;
+        // Chinese text compresses poorly with lz4; zstd on larger blocks keeps the stored
+        // entries (which snippets and `show` need) well under the size of the pages.
+        let settings = IndexSettings {
+            docstore_compression: Compressor::Zstd(ZstdCompressor::default()),
+            docstore_blocksize: 64 * 1024,
+            ..IndexSettings::default()
+        };
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings)
+            .create_in_dir(dir)?;
         return Ok((index, fields, None));
     }
     let index = Index::open_in_dir(dir)?;
@@ -218,6 +229,6 @@ pub fn register_analyzers(index: &Index, jieba: Arc<jieba_rs::Jieba>) {
     );
     index.tokenizers().register(
         CHAR_TOKENIZER,
-        TextAnalyzer::builder(CharTokenizer::default()).build(),
+        TextAnalyzer::builder(CharTokenizer).build(),
     );
 }

@@ -80,6 +80,12 @@ pub struct Summary {
     pub files_read: usize,
     pub bytes_read: u64,
     pub seconds: f64,
+    /// Of `seconds`: walking, reading, parsing and feeding the writer.
+    pub feed_seconds: f64,
+    /// Of `seconds`: the commit (the writer finishing and serializing its segments).
+    pub commit_seconds: f64,
+    /// Of `seconds`: waiting for segment merges to finish.
+    pub merge_seconds: f64,
     /// Why the whole index was rebuilt, when it was.
     pub rebuilt: Option<String>,
 }
@@ -238,78 +244,33 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
         ProgressBar::hidden()
     };
 
-    // Read in chunks so that memory stays bounded whatever the corpus size.
-    for chunk in to_read.chunks(256) {
-        let outcomes: Vec<(&SourceFile, Outcome)> = chunk
-            .par_iter()
-            .map(|file| {
-                let outcome = read_file(file, records.get(&file.key), &fields, options);
-                (*file, outcome)
-            })
-            .collect();
-        for (file, outcome) in outcomes {
-            progress.inc(file.size);
-            let existed = records.contains_key(&file.key);
-            let key_terms = (
-                Term::from_field_text(fields.path_key, &file.key),
-                Term::from_field_text(fields.file_key, &file.key),
-            );
-            match outcome {
-                Outcome::Touched(record) => {
-                    summary.files_read += 1;
-                    summary.bytes_read += file.size;
-                    summary.unchanged += 1;
-                    writer.delete_term(key_terms.1);
-                    writer.add_document(record_document(&fields, file, &record))?;
-                }
-                Outcome::Indexed { documents, record } => {
-                    summary.files_read += 1;
-                    summary.bytes_read += file.size;
-                    if existed {
-                        summary.changed += 1;
-                    } else {
-                        summary.added += 1;
-                    }
-                    if documents.is_empty() {
-                        summary.empty += 1;
-                        warn(Warning {
-                            path: file.relative.clone(),
-                            reason: record.note.clone(),
-                        });
-                    }
-                    summary.entries_indexed += documents.len();
-                    writer.delete_term(key_terms.0);
-                    writer.delete_term(key_terms.1);
-                    for document in documents {
-                        writer.add_document(document)?;
-                    }
-                    writer.add_document(record_document(&fields, file, &record))?;
-                }
-                Outcome::Unreadable(reason) => {
-                    summary.skipped += 1;
-                    warn(Warning {
-                        path: file.relative.clone(),
-                        reason: if existed {
-                            format!("{reason}; its entries from the last ingest are kept")
-                        } else {
-                            reason
-                        },
-                    });
-                }
-                Outcome::Refused(record) => {
-                    summary.files_read += 1;
-                    summary.skipped += 1;
-                    warn(Warning {
-                        path: file.relative.clone(),
-                        reason: record.note.clone(),
-                    });
-                    writer.delete_term(key_terms.0);
-                    writer.delete_term(key_terms.1);
-                    writer.add_document(record_document(&fields, file, &record))?;
+    // Files are read and parsed on the rayon pool in chunks while this thread feeds the
+    // previous chunk's documents to the writer: parsing and indexing overlap, and at most a
+    // few chunks are in memory whatever the corpus size.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(&SourceFile, Outcome)>>(2);
+    let applied: Result<()> = std::thread::scope(|scope| {
+        let records = &records;
+        let fields = &fields;
+        let to_read = &to_read;
+        scope.spawn(move || {
+            for chunk in to_read.chunks(64) {
+                let outcomes: Vec<(&SourceFile, Outcome)> = chunk
+                    .par_iter()
+                    .map(|file| (*file, read_file(file, records.get(&file.key), fields, options)))
+                    .collect();
+                if sender.send(outcomes).is_err() {
+                    break;
                 }
             }
+        });
+        for outcomes in receiver {
+            for (file, outcome) in outcomes {
+                apply(&mut writer, fields, records, file, outcome, &mut summary, warn, &progress)?;
+            }
         }
-    }
+        Ok(())
+    });
+    applied?;
     progress.finish_and_clear();
 
     for key in records.keys() {
@@ -320,16 +281,94 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
         }
     }
 
+    summary.feed_seconds = started.elapsed().as_secs_f64();
     let payload = serde_json::to_string(&wanted).expect("build info serializes");
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&payload);
     prepared.commit()?;
+    summary.commit_seconds = started.elapsed().as_secs_f64() - summary.feed_seconds;
     // Merges run in the writer's threads and die with it: let them finish so the segment
     // count stays bounded over many small ingests.
     writer.wait_merging_threads()?;
     sync_dir(&options.index);
     summary.seconds = started.elapsed().as_secs_f64();
+    summary.merge_seconds = summary.seconds - summary.feed_seconds - summary.commit_seconds;
     Ok(summary)
+}
+
+/// Applies one file's outcome to the writer and the summary.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    writer: &mut IndexWriter,
+    fields: &Fields,
+    records: &HashMap<String, FileRecord>,
+    file: &SourceFile,
+    outcome: Outcome,
+    summary: &mut Summary,
+    warn: &mut dyn FnMut(Warning),
+    progress: &ProgressBar,
+) -> Result<()> {
+    progress.inc(file.size);
+    let existed = records.contains_key(&file.key);
+    let key_terms = (
+        Term::from_field_text(fields.path_key, &file.key),
+        Term::from_field_text(fields.file_key, &file.key),
+    );
+    match outcome {
+        Outcome::Touched(record) => {
+            summary.files_read += 1;
+            summary.bytes_read += file.size;
+            summary.unchanged += 1;
+            writer.delete_term(key_terms.1);
+            writer.add_document(record_document(&fields, file, &record))?;
+        }
+        Outcome::Indexed { documents, record } => {
+            summary.files_read += 1;
+            summary.bytes_read += file.size;
+            if existed {
+                summary.changed += 1;
+            } else {
+                summary.added += 1;
+            }
+            if documents.is_empty() {
+                summary.empty += 1;
+                warn(Warning {
+                    path: file.relative.clone(),
+                    reason: record.note.clone(),
+                });
+            }
+            summary.entries_indexed += documents.len();
+            writer.delete_term(key_terms.0);
+            writer.delete_term(key_terms.1);
+            for document in documents {
+                writer.add_document(document)?;
+            }
+            writer.add_document(record_document(&fields, file, &record))?;
+        }
+        Outcome::Unreadable(reason) => {
+            summary.skipped += 1;
+            warn(Warning {
+                path: file.relative.clone(),
+                reason: if existed {
+                    format!("{reason}; its entries from the last ingest are kept")
+                } else {
+                    reason
+                },
+            });
+        }
+        Outcome::Refused(record) => {
+            summary.files_read += 1;
+            summary.skipped += 1;
+            warn(Warning {
+                path: file.relative.clone(),
+                reason: record.note.clone(),
+            });
+            writer.delete_term(key_terms.0);
+            writer.delete_term(key_terms.1);
+            writer.add_document(record_document(&fields, file, &record))?;
+        }
+    }
+    Ok(())
 }
 
 fn acquire_writer(index: &Index, dir: &Path, wait: bool) -> Result<IndexWriter> {

@@ -13,7 +13,30 @@ use unicode_normalization::UnicodeNormalization;
 
 include!(concat!(env!("OUT_DIR"), "/t2s_table.rs"));
 
+/// First code point of the dense lookup table (CJK Extension A).
+const DENSE_START: u32 = 0x3400;
+/// One past the last code point of the dense table (end of the unified ideographs block).
+const DENSE_END: u32 = 0xA000;
+
+/// The common ideographs, looked up in O(1): for each code point in
+/// `DENSE_START..DENSE_END`, the simplified code point (or itself).
+static DENSE: std::sync::LazyLock<Vec<u32>> = std::sync::LazyLock::new(|| {
+    let mut table: Vec<u32> = (DENSE_START..DENSE_END).collect();
+    for &(from, to) in T2S_TABLE {
+        let code = from as u32;
+        if (DENSE_START..DENSE_END).contains(&code) {
+            table[(code - DENSE_START) as usize] = to as u32;
+        }
+    }
+    table
+});
+
 fn traditional_to_simplified(c: char) -> char {
+    let code = c as u32;
+    if (DENSE_START..DENSE_END).contains(&code) {
+        let mapped = DENSE[(code - DENSE_START) as usize];
+        return char::from_u32(mapped).unwrap_or(c);
+    }
     match T2S_TABLE.binary_search_by_key(&c, |&(from, _)| from) {
         Ok(index) => T2S_TABLE[index].1,
         Err(_) => c,

@@ -79,45 +79,104 @@ impl TokenStream for CollectedTokens<'_> {
 
 /// Emits every folded, non-space character as a token; its position is its index in the
 /// folded text (spaces count, so text on either side of a space is not adjacent).
+///
+/// Tokens are produced one at a time into a single reused [`Token`]: this channel sees one
+/// token per character, so it must not allocate per token.
 #[derive(Clone, Default)]
-pub struct CharTokenizer {
-    tokens: Vec<Token>,
-}
+pub struct CharTokenizer;
 
 impl CharTokenizer {
-    /// Appends the char tokens of `text` to `tokens`.
+    /// Appends the char tokens of `text` to `tokens` (used to build queries).
     pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
-        let mut position = 0usize;
-        for (start, c) in text.char_indices() {
-            let end = start + c.len_utf8();
-            fold_char(c, &mut |folded| {
-                if !folded.is_whitespace() {
-                    let mut text = String::new();
-                    text.push(folded);
-                    tokens.push(Token {
-                        offset_from: start,
-                        offset_to: end,
-                        position,
-                        text,
-                        position_length: 1,
-                    });
-                }
-                position += 1;
-            });
+        let mut stream = CharTokenStream::new(text);
+        while stream.advance() {
+            tokens.push(stream.token.clone());
         }
     }
 }
 
-impl Tokenizer for CharTokenizer {
-    type TokenStream<'a> = CollectedTokens<'a>;
+/// The token stream of [`CharTokenizer`].
+pub struct CharTokenStream<'a> {
+    text: &'a str,
+    /// Byte offset of the next original character to fold.
+    next: usize,
+    /// Folded characters of the current original character not yet emitted.
+    pending: [char; 20],
+    pending_len: usize,
+    pending_at: usize,
+    /// Range of the original character the pending folded characters came from.
+    origin: (usize, usize),
+    /// Position the next folded character will take.
+    position: usize,
+    token: Token,
+}
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> CollectedTokens<'a> {
-        self.tokens.clear();
-        Self::tokenize_into(text, &mut self.tokens);
-        CollectedTokens {
-            tokens: &mut self.tokens,
+impl<'a> CharTokenStream<'a> {
+    fn new(text: &'a str) -> Self {
+        CharTokenStream {
+            text,
             next: 0,
+            pending: ['\0'; 20],
+            pending_len: 0,
+            pending_at: 0,
+            origin: (0, 0),
+            position: 0,
+            token: Token::default(),
         }
+    }
+}
+
+impl TokenStream for CharTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        loop {
+            while self.pending_at < self.pending_len {
+                let folded = self.pending[self.pending_at];
+                self.pending_at += 1;
+                let position = self.position;
+                self.position += 1;
+                if folded.is_whitespace() {
+                    continue;
+                }
+                self.token.text.clear();
+                self.token.text.push(folded);
+                self.token.offset_from = self.origin.0;
+                self.token.offset_to = self.origin.1;
+                self.token.position = position;
+                self.token.position_length = 1;
+                return true;
+            }
+            let Some(c) = self.text[self.next..].chars().next() else {
+                return false;
+            };
+            let start = self.next;
+            self.next += c.len_utf8();
+            self.origin = (start, self.next);
+            self.pending_len = 0;
+            self.pending_at = 0;
+            let (pending, len) = (&mut self.pending, &mut self.pending_len);
+            fold_char(c, &mut |folded| {
+                if *len < pending.len() {
+                    pending[*len] = folded;
+                    *len += 1;
+                }
+            });
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+impl Tokenizer for CharTokenizer {
+    type TokenStream<'a> = CharTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CharTokenStream<'a> {
+        CharTokenStream::new(text)
     }
 }
 
@@ -189,7 +248,7 @@ mod tests {
 
     #[test]
     fn char_tokens_fold_and_keep_offsets() {
-        let tokens = texts(CharTokenizer::default(), "貧 Ａ1");
+        let tokens = texts(CharTokenizer, "貧 Ａ1");
         assert_eq!(
             tokens,
             vec![

@@ -25,5 +25,11 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<Outcome> {
         eprintln!("yearbook: rebuilt the index from scratch: {reason}");
     }
     println!("{summary}");
+    if std::env::var_os("YEARBOOK_TIMINGS").is_some() {
+        eprintln!(
+            "yearbook: timings: feed {:.2} s, commit {:.2} s, merge {:.2} s",
+            summary.feed_seconds, summary.commit_seconds, summary.merge_seconds
+        );
+    }
     Ok(Outcome::Success)
 }

@@ -65,7 +65,7 @@ proptest! {
     /// form of exactly the characters they span, and never skip a non-space character.
     #[test]
     fn char_tokens_map_back_to_the_original(text in "[\\PC\u{a0}\u{3000}ＡＢ１２臺灣，。 a-zA-Z0-9]{0,60}") {
-        let mut tokenizer = CharTokenizer::default();
+        let mut tokenizer = CharTokenizer;
         let mut stream = tokenizer.token_stream(&text);
         let mut rebuilt = String::new();
         while stream.advance() {
