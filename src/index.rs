@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::TextAnalyzer;
 use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexSettings};
 
 use crate::analyze::{
@@ -227,8 +227,7 @@ pub fn register_analyzers(index: &Index, jieba: Arc<jieba_rs::Jieba>) {
         WORD_TOKENIZER,
         TextAnalyzer::builder(WordTokenizer::new(jieba)).build(),
     );
-    index.tokenizers().register(
-        CHAR_TOKENIZER,
-        TextAnalyzer::builder(CharTokenizer).build(),
-    );
+    index
+        .tokenizers()
+        .register(CHAR_TOKENIZER, TextAnalyzer::builder(CharTokenizer).build());
 }

@@ -256,7 +256,12 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
             for chunk in to_read.chunks(64) {
                 let outcomes: Vec<(&SourceFile, Outcome)> = chunk
                     .par_iter()
-                    .map(|file| (*file, read_file(file, records.get(&file.key), fields, options)))
+                    .map(|file| {
+                        (
+                            *file,
+                            read_file(file, records.get(&file.key), fields, options),
+                        )
+                    })
                     .collect();
                 if sender.send(outcomes).is_err() {
                     break;
@@ -265,7 +270,16 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
         });
         for outcomes in receiver {
             for (file, outcome) in outcomes {
-                apply(&mut writer, fields, records, file, outcome, &mut summary, warn, &progress)?;
+                apply(
+                    &mut writer,
+                    fields,
+                    records,
+                    file,
+                    outcome,
+                    &mut summary,
+                    warn,
+                    &progress,
+                )?;
             }
         }
         Ok(())
@@ -320,7 +334,7 @@ fn apply(
             summary.bytes_read += file.size;
             summary.unchanged += 1;
             writer.delete_term(key_terms.1);
-            writer.add_document(record_document(&fields, file, &record))?;
+            writer.add_document(record_document(fields, file, &record))?;
         }
         Outcome::Indexed { documents, record } => {
             summary.files_read += 1;
@@ -343,7 +357,7 @@ fn apply(
             for document in documents {
                 writer.add_document(document)?;
             }
-            writer.add_document(record_document(&fields, file, &record))?;
+            writer.add_document(record_document(fields, file, &record))?;
         }
         Outcome::Unreadable(reason) => {
             summary.skipped += 1;
@@ -365,7 +379,7 @@ fn apply(
             });
             writer.delete_term(key_terms.0);
             writer.delete_term(key_terms.1);
-            writer.add_document(record_document(&fields, file, &record))?;
+            writer.add_document(record_document(fields, file, &record))?;
         }
     }
     Ok(())

@@ -41,15 +41,12 @@ pub struct Sectioned {
     pub entries: Vec<Entry>,
 }
 
-static ENTRY_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^【([^【】]{1,60})】(.*)$").unwrap());
 static BROKEN_HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([^【】\s，。；、,;：:“”《》（）()]{2,30})】(.*)$").unwrap());
+/// A sub-head: a short head (no spaces, brackets or clause punctuation), then a run of at
+/// least two spaces, then its text (or nothing, when the head stands alone on its line).
 static SUBHEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^([^\s，。；：、,;:！？!?“”\x22（）()【】《》]{2,30})[\s\x{a0}\x{3000}]{2,}(\S.*)$",
-    )
-    .unwrap()
+    Regex::new(r"^([^\s，。；：,;:【】]{2,30}?)[\s\x{a0}\x{3000}]{2,}(\S.*)?$").unwrap()
 });
 static AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[（(]?\s*(?:撰稿人|撰稿|供稿人|供稿|撰文|撰写)\s*[:：]?\s*([^）)]+?)\s*[）)]?$")
@@ -64,8 +61,37 @@ static CHROME: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// A 大事记 day: `1日`, `3—5日`, `3―4日`, `9月1日`, then its text.
+static DAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^((?:\d{1,2}月)?\d{1,2}(?:\s*[—―–\-~～至]\s*(?:\d{1,2}月)?\d{1,2})?日)(?:[\s\x{a0}\x{3000}]+(.*)|([^\s\d，,、：:日].*))?$",
+    )
+    .unwrap()
+});
+/// A further entry of the same day in a 大事记: `△`, `□`, `▲`.
+static SAME_DAY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([△□▲▽])[\s\x{a0}\x{3000}]*(.*)$").unwrap());
+
+/// Numbering kinds, highest first: 第X编/篇, 第X章, 第X节, 一、, （一）.
+static NUMBERED: LazyLock<[Regex; 5]> = LazyLock::new(|| {
+    const N: &str = "[一二三四五六七八九十百零〇两]+";
+    [
+        Regex::new(&format!(r"^第(?:{N}|\d+)[编編篇](?:\s|$|[^，。])")).unwrap(),
+        Regex::new(&format!(r"^第(?:{N}|\d+)章(?:\s|$|[^，。])")).unwrap(),
+        Regex::new(&format!(r"^第(?:{N}|\d+)[节節](?:\s|$|[^，。])")).unwrap(),
+        Regex::new(&format!(r"^{N}、")).unwrap(),
+        Regex::new(&format!(r"^[（(]{N}[）)]")).unwrap(),
+    ]
+});
+/// Numbered headings are short; a longer line that starts with a number is a paragraph.
+const NUMBERED_MAX_CHARS: usize = 40;
 
 const BULLETS: &[char] = &['•', '·', '●', '◆', '■', '▪', '○', '◇'];
+/// Punctuation that ends a sentence or a clause: a line ending in one was not hard-wrapped.
+const CLOSING: &[char] = &[
+    '。', '！', '？', '!', '?', '；', ';', '：', ':', '…', '”', '’', '」', '』', '）', ')', '】',
+    '》', '.',
+];
 
 fn is_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}'
@@ -84,11 +110,50 @@ fn is_chrome(line: &str) -> bool {
     line.chars().count() <= 80 && CHROME.is_match(line)
 }
 
+/// Splits `【heading】rest` at the bracket that closes the opening one, so that headings
+/// holding brackets of their own (`【【聚焦两会】代表委员…】`) stay whole.
+fn bracketed(line: &str) -> Option<(&str, &str)> {
+    let inner = line.strip_prefix('【')?;
+    let mut depth = 1usize;
+    for (at, c) in inner.char_indices() {
+        match c {
+            '【' => depth += 1,
+            '】' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((&inner[..at], &inner[at + '】'.len_utf8()..]));
+                }
+            }
+            _ => {}
+        }
+    }
+    // Unbalanced (a heading cut short inside an inner bracket): the first `】` that is
+    // followed by spaces or the end of the line closes the heading.
+    let mut from = 0;
+    while let Some(found) = inner[from..].find('】') {
+        let at = from + found;
+        let rest = &inner[at + '】'.len_utf8()..];
+        if rest.is_empty() || rest.starts_with(is_space) {
+            return Some((&inner[..at], rest));
+        }
+        from = at + '】'.len_utf8();
+    }
+    None
+}
+
 /// Recognises an entry heading line; returns the heading and the text after it.
+///
+/// `【】` alone (an untitled piece, such as a poem 無題) is an entry with an empty heading.
 pub fn entry_heading(line: &str) -> Option<(String, String)> {
-    let captures = ENTRY_HEADING
-        .captures(line)
-        .or_else(|| BROKEN_HEADING.captures(line))?;
+    if let Some((heading, rest)) = bracketed(line) {
+        if heading.chars().count() <= 80 {
+            return Some((
+                heading.trim_matches(is_space).to_string(),
+                rest.trim_matches(is_space).to_string(),
+            ));
+        }
+    }
+    let captures = BROKEN_HEADING.captures(line)?;
     let heading = captures[1].trim_matches(is_space).to_string();
     if heading.is_empty() {
         return None;
@@ -97,82 +162,298 @@ pub fn entry_heading(line: &str) -> Option<(String, String)> {
 }
 
 /// Recognises a sub-head line; returns the sub-head and the text after it.
+///
+/// `line` is the line as the page has it (leading spaces may remain): a head followed by a
+/// run of spaces and nothing else is a sub-head whose text is empty.
 pub fn subhead(line: &str) -> Option<(String, String)> {
+    let line = line.trim_start_matches(is_space);
+    let line = line
+        .strip_prefix(BULLETS)
+        .map_or(line, |rest| rest.trim_start_matches(is_space));
     let captures = SUBHEAD.captures(line)?;
+    let head = &captures[1];
+    if head.ends_with([
+        '。', '！', '？', '!', '?', '；', ';', '：', ':', '，', ',', '…',
+    ]) {
+        return None;
+    }
+    let body = captures
+        .get(2)
+        .map_or("", |m| m.as_str())
+        .trim_matches(is_space);
+    Some((head.to_string(), body.to_string()))
+}
+
+/// A 大事记 line: the day (or the same-day mark) and its text.
+fn chronicle_line(line: &str) -> Option<(String, String)> {
+    if let Some(captures) = DAY.captures(line) {
+        let rest = captures
+            .get(2)
+            .or_else(|| captures.get(3))
+            .map_or("", |m| m.as_str());
+        return Some((
+            captures[1].to_string(),
+            rest.trim_matches(is_space).to_string(),
+        ));
+    }
+    let captures = SAME_DAY.captures(line)?;
     Some((
         captures[1].to_string(),
         captures[2].trim_matches(is_space).to_string(),
     ))
 }
 
-fn append(text: &mut String, line: &str) {
-    if !text.is_empty() {
+/// The numbering kind of a short numbered heading line (0 = highest), if it is one.
+fn numbered_kind(line: &str) -> Option<usize> {
+    if line.chars().count() >= NUMBERED_MAX_CHARS {
+        return None;
+    }
+    NUMBERED.iter().position(|pattern| pattern.is_match(line))
+}
+
+/// How a page marks its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `【heading】` entries (the usual yearbook page).
+    Bracketed,
+    /// 大事记: a day starts an entry, `△` another entry of the same day.
+    Chronicle,
+    /// Reports and 志 chapters: numbered headings of the given kind start entries.
+    Numbered(usize),
+    /// No entry marks at all: the text under a short heading line is one entry.
+    Plain,
+}
+
+/// Reads the whole page once to tell how it marks its entries.
+fn page_mode(lines: &[(&str, &str, bool)]) -> Mode {
+    let mut bracketed = 0;
+    let mut days = 0;
+    let mut same_days = 0;
+    let mut numbered = [0usize; 5];
+    for (line, _, _) in lines {
+        if bracketed_heading(line) {
+            bracketed += 1;
+        } else if DAY.is_match(line) {
+            days += 1;
+        } else if SAME_DAY.is_match(line) {
+            same_days += 1;
+        } else if let Some(kind) = numbered_kind(line) {
+            numbered[kind] += 1;
+        }
+    }
+    if bracketed > 0 {
+        return Mode::Bracketed;
+    }
+    if days >= 2 || (days >= 1 && same_days >= 1) {
+        return Mode::Chronicle;
+    }
+    // The highest numbering present splits the page, except that a single 第X编/章/节 over
+    // lower numbering is the page's own title (`第四章 档案`), not one of its parts.
+    let lower = |kind: usize| numbered[kind + 1..].iter().any(|&count| count > 0);
+    match (0..numbered.len())
+        .find(|&kind| numbered[kind] >= 2 || (numbered[kind] == 1 && (kind >= 3 || !lower(kind))))
+    {
+        Some(kind) => Mode::Numbered(kind),
+        None => Mode::Plain,
+    }
+}
+
+fn bracketed_heading(line: &str) -> bool {
+    !is_chrome(line) && entry_heading(line).is_some()
+}
+
+/// The width a hard-wrapped page wraps its lines at, if it is one: most body lines share
+/// the longest length (or one less), as text cut at a fixed width does.
+fn wrap_width(lines: &[(&str, &str, bool)]) -> Option<usize> {
+    let lengths: Vec<usize> = lines
+        .iter()
+        .map(|(line, _, _)| line.chars().count())
+        .filter(|&n| n >= 12)
+        .collect();
+    let widest = *lengths.iter().max()?;
+    let at_width = lengths.iter().filter(|&&n| n + 1 >= widest).count();
+    (at_width >= 5 && at_width * 2 >= lengths.len()).then_some(widest)
+}
+
+/// Appends a line to an entry's text: a new paragraph, or the rest of a hard-wrapped one
+/// when `wrapped`.
+fn append(text: &mut String, line: &str, wrapped: bool) {
+    if text.is_empty() {
+        text.push_str(line);
+        return;
+    }
+    if wrapped {
+        let ascii_words = text.ends_with(|c: char| c.is_ascii_alphabetic())
+            && line.starts_with(|c: char| c.is_ascii_alphabetic());
+        if ascii_words {
+            text.push(' ');
+        }
+    } else {
         text.push('\n');
     }
     text.push_str(line);
 }
 
+/// Builds the entry that opens a numbered page from the lines before its first heading:
+/// a short first line (`前言`, `概述`) is its heading, else the article title is (when
+/// `title` is given).
+fn preamble(lines: &[String], title: Option<&str>) -> Option<Entry> {
+    let (first, rest) = lines.split_first()?;
+    let heading_like = first.chars().count() <= 12
+        && !first.contains(['，', '。', '；', '：', ',', ';', ':', ' ', '\u{3000}']);
+    let (heading, body) = if heading_like {
+        if rest.is_empty() {
+            return None;
+        }
+        (first.clone(), rest)
+    } else {
+        (title?.to_string(), lines)
+    };
+    Some(Entry {
+        heading,
+        lead: body.join("\n"),
+        parts: Vec::new(),
+    })
+}
+
+/// Drops the second showing of a page's content. A page shown twice yields the same run of
+/// entries again: that run goes. Otherwise an entry identical to an earlier one goes, except
+/// in a 大事记, where two days may well carry the same item.
+fn remove_repeats(entries: &mut Vec<Entry>, mode: Mode) {
+    let n = entries.len();
+    for copies in [2, 3] {
+        if n >= copies && n.is_multiple_of(copies) {
+            let period = n / copies;
+            if (period..n).all(|at| entries[at] == entries[at - period]) {
+                entries.truncate(period);
+                return;
+            }
+        }
+    }
+    if mode != Mode::Chronicle {
+        let mut seen = HashSet::new();
+        entries.retain(|entry| {
+            let trivial = entry.lead.is_empty() && entry.parts.is_empty();
+            trivial || seen.insert(entry.clone())
+        });
+    }
+}
+
 /// Splits a page into entries and reads its place.
 pub fn sectionize(page: &Page) -> Sectioned {
+    let lines: Vec<(&str, &str, bool)> = page
+        .lines
+        .iter()
+        .map(|raw| {
+            let (line, bulleted) = clean(raw);
+            (line, raw.as_str(), bulleted)
+        })
+        .filter(|(line, _, _)| !line.is_empty())
+        .collect();
+    let mode = page_mode(&lines);
+    let wrap = wrap_width(&lines);
+
     let mut trail: Option<Place> = None;
     let mut volume_line: Option<String> = None;
     let mut bullet_title: Option<String> = None;
     let mut author: Option<String> = None;
     let mut entries: Vec<Entry> = Vec::new();
     let mut current: Option<Entry> = None;
+    // Lines after the page's own metadata and before the first entry (a numbered page's
+    // preamble).
+    let mut pending: Vec<String> = Vec::new();
+    // The line before this one, when it was part of the current entry: a line cut at the
+    // page's wrap width continues on the next.
+    let mut previous: Option<&str> = None;
 
-    for raw in &page.lines {
-        let (line, bulleted) = clean(raw);
-        if line.is_empty() {
-            continue;
-        }
+    for &(line, raw, bulleted) in &lines {
+        let continues = previous.take().is_some_and(|previous| {
+            wrap.is_some_and(|width| previous.chars().count() + 1 >= width)
+                && !previous.ends_with(CLOSING)
+                && !bulleted
+        });
         if trail.is_none() && current.is_none() {
             if let Some(place) = parse_trail(line) {
                 trail = Some(place);
+                pending.clear();
                 continue;
             }
         }
-        if is_chrome(line) {
+        let author_line = AUTHOR.captures(line).filter(|_| line.chars().count() <= 40);
+        if author_line.is_some() || is_chrome(line) {
+            if let Some(captures) = author_line {
+                author.get_or_insert_with(|| captures[1].trim().to_string());
+            }
             entries.extend(current.take());
+            if mode == Mode::Plain {
+                // Only a headed text makes an entry: a lone sentence is not one.
+                entries.extend(preamble(&pending, None));
+            }
+            pending.clear();
             continue;
         }
-        if let Some(captures) = AUTHOR.captures(line) {
-            if line.chars().count() <= 40 {
-                author.get_or_insert_with(|| captures[1].trim().to_string());
-                entries.extend(current.take());
-                continue;
+        let opened = match mode {
+            Mode::Bracketed => entry_heading(line),
+            Mode::Chronicle => chronicle_line(line),
+            Mode::Numbered(kind) => {
+                (numbered_kind(line) == Some(kind)).then(|| (line.to_string(), String::new()))
             }
-        }
-        if let Some((heading, rest)) = entry_heading(line) {
+            Mode::Plain => None,
+        };
+        if let Some((heading, rest)) = opened {
             entries.extend(current.take());
+            if !pending.is_empty() {
+                let title = page.title.as_deref().or(bullet_title.as_deref());
+                entries.extend(preamble(&pending, title));
+                pending.clear();
+            }
             current = Some(Entry {
                 heading,
                 lead: rest,
                 parts: Vec::new(),
             });
+            previous = Some(line);
             continue;
         }
         match current.as_mut() {
-            Some(entry) => match subhead(line) {
-                Some((subheading, body)) => entry.parts.push(Part { subheading, body }),
-                None => match entry.parts.last_mut() {
-                    Some(part) => append(&mut part.body, line),
-                    None => append(&mut entry.lead, line),
-                },
-            },
+            Some(entry) => {
+                let sub = if mode == Mode::Chronicle || continues {
+                    None
+                } else {
+                    subhead(raw)
+                };
+                match sub {
+                    Some((subheading, body)) => entry.parts.push(Part { subheading, body }),
+                    None => match entry.parts.last_mut() {
+                        Some(part) => append(&mut part.body, line, continues),
+                        None => append(&mut entry.lead, line, continues),
+                    },
+                }
+                previous = Some(line);
+            }
             None => {
                 if volume_year(line).is_some() {
                     volume_line.get_or_insert_with(|| line.to_string());
-                } else if bulleted && bullet_title.is_none() && line.chars().count() <= 30 {
+                    pending.clear();
+                } else if page.title.as_deref() == Some(line) {
+                    pending.clear();
+                } else if bulleted && bullet_title.is_none() && line.chars().count() <= 60 {
                     bullet_title = Some(line.to_string());
+                    pending.clear();
+                } else if bulleted && bullet_title.as_deref() == Some(line) {
+                    pending.clear();
+                } else if matches!(mode, Mode::Numbered(_) | Mode::Plain) {
+                    pending.push(line.to_string());
                 }
             }
         }
     }
     entries.extend(current.take());
-
-    let mut seen = HashSet::new();
-    entries.retain(|entry| seen.insert(entry.clone()));
+    if mode == Mode::Plain {
+        // Only a headed text makes an entry: a lone sentence is not one.
+        entries.extend(preamble(&pending, None));
+    }
+    remove_repeats(&mut entries, mode);
 
     let mut place = trail.unwrap_or_default();
     if place.volume.is_none() {
@@ -243,6 +524,134 @@ mod tests {
             sectioned.entries[0].lead.contains("覆盖全市"),
             "{:?}",
             sectioned.entries
+        );
+    }
+
+    fn headings(sectioned: &Sectioned) -> Vec<&str> {
+        sectioned
+            .entries
+            .iter()
+            .map(|e| e.heading.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn chronicle_days_and_same_day_marks_start_entries() {
+        let sectioned = sectionize(&page(&[
+            "当前位置:某网 / 某年鉴 / 2021卷 / 大事记",
+            "• 9月",
+            "1日\u{3000}自治区召开会议。",
+            "△\u{3000}新春新愿",
+            "3—5日 全区开展检查。",
+            "3―4日 另一项。",
+            "□ 新春新愿",
+            "△\u{3000}新春新愿",
+        ]));
+        assert_eq!(
+            headings(&sectioned),
+            ["1日", "△", "3—5日", "3―4日", "□", "△"],
+            "{:?}",
+            sectioned.entries
+        );
+        assert_eq!(sectioned.entries[0].lead, "自治区召开会议。");
+        assert_eq!(sectioned.place.article.as_deref(), Some("9月"));
+    }
+
+    #[test]
+    fn numbered_reports_split_at_their_top_numbering_with_a_preamble() {
+        let sectioned = sectionize(&page(&[
+            "• 政府工作报告",
+            "前言",
+            "各位代表：",
+            "一、过去一年工作回顾",
+            "过去一年，很不平凡。",
+            "（一）稳增长",
+            "二、今年工作",
+            "今年是关键一年。",
+        ]));
+        assert_eq!(
+            headings(&sectioned),
+            ["前言", "一、过去一年工作回顾", "二、今年工作"]
+        );
+        assert_eq!(
+            sectioned.entries[1].lead,
+            "过去一年，很不平凡。\n（一）稳增长"
+        );
+        assert_eq!(sectioned.place.article.as_deref(), Some("政府工作报告"));
+    }
+
+    #[test]
+    fn a_single_chapter_title_does_not_split_its_sections() {
+        let sectioned = sectionize(&page(&[
+            "第四章 档案",
+            "第一节 机构",
+            "档案馆成立于1958年。",
+            "第二节 馆藏",
+            "馆藏档案十万卷。",
+        ]));
+        assert_eq!(headings(&sectioned), ["第一节 机构", "第二节 馆藏"]);
+    }
+
+    #[test]
+    fn nested_brackets_stay_in_the_heading_and_untitled_pieces_count() {
+        let sectioned = sectionize(&page(&[
+            "【【聚焦两会】代表委员点赞】\u{3000}正文。",
+            "【】\u{3000}儲光羲",
+        ]));
+        assert_eq!(headings(&sectioned), ["【聚焦两会】代表委员点赞", ""]);
+        assert_eq!(sectioned.entries[1].lead, "儲光羲");
+    }
+
+    #[test]
+    fn sub_heads_may_hold_quotes_and_stand_alone() {
+        let sectioned = sectionize(&page(&[
+            "【要闻】\u{3000}正文。",
+            "\u{3000}\u{3000}新线织密“八纵八横”\u{a0}\u{a0}\u{a0}\u{a0}铁路正文。",
+            "\u{3000}\u{3000}国际联播快讯\u{a0}\u{a0}\u{a0}\u{a0}",
+        ]));
+        let parts: Vec<&str> = sectioned.entries[0]
+            .parts
+            .iter()
+            .map(|p| p.subheading.as_str())
+            .collect();
+        assert_eq!(parts, ["新线织密“八纵八横”", "国际联播快讯"]);
+        assert_eq!(sectioned.entries[0].parts[1].body, "");
+    }
+
+    #[test]
+    fn a_page_shown_twice_keeps_repeated_items_of_one_showing() {
+        let lines = ["1日 甲事。", "△ 同一项", "2日 乙事。", "△ 同一项"];
+        let mut twice = lines.to_vec();
+        twice.push("声明: 转载请注明来源");
+        twice.extend(lines);
+        let sectioned = sectionize(&page(&twice));
+        assert_eq!(headings(&sectioned), ["1日", "△", "2日", "△"]);
+    }
+
+    #[test]
+    fn hard_wrapped_lines_are_joined_back_but_not_across_headings() {
+        let sectioned = sectionize(&page(&[
+            "【人口】\u{3000}年末全县总人口为三十八万8",
+            ".60万人，比上年增加一千二百人其中",
+            "男性十九万人，女性十九万六千人，性别",
+            "比为九十六点九，人口自然增长率千分之",
+            "三点一，出生率与上年相比基本持平。",
+            "【民族】\u{3000}全县有汉族、回族、满族、蒙",
+            "古族等民族，少数民族人口占总人口的千",
+            "分之二。",
+        ]));
+        assert_eq!(headings(&sectioned), ["人口", "民族"]);
+        assert!(
+            sectioned.entries[0]
+                .lead
+                .starts_with("年末全县总人口为三十八万8.60万人，比上年"),
+            "{:?}",
+            sectioned.entries[0].lead
+        );
+        assert!(!sectioned.entries[0].lead.contains('\n'));
+        assert_eq!(
+            sectioned.entries[1].lead,
+            "全县有汉族、回族、满族、蒙古族等民族，少数民族人口占总人口的千分之二。"
         );
     }
 }
