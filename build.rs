@@ -5,7 +5,13 @@
 //! OpenCC dictionaries (through ferrous-opencc) are phrase-level and take time to load, so
 //! they are consulted here, once, at build time: every CJK ideograph is converted on its
 //! own and the ones that change into a single other character become a sorted table that
-//! `src/analyze/fold.rs` binary-searches.
+//! `src/analyze/fold.rs` looks up.
+//!
+//! Character-level conversion is lossy for characters that are also standard simplified
+//! characters (OpenCC maps 么 → 幺, which turns every 什么 into 什幺, and 著 → 着, which turns
+//! 著名 into 着名). Such mappings are dropped: a character is folded only when it is not
+//! itself the simplified form of another character, is left unchanged by simplified →
+//! traditional conversion, and is not on the short list of characters standard in both.
 
 use std::env;
 use std::fmt::Write as _;
@@ -24,9 +30,15 @@ const RANGES: &[(u32, u32)] = &[
     (0x2F800, 0x2FA1F),
 ];
 
+/// Characters in standard use in simplified text that OpenCC still folds character by
+/// character (著名, 显著).
+const BOTH_SCRIPTS: &[char] = &['著'];
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    let converters: Vec<OpenCC> = [BuiltinConfig::T2s, BuiltinConfig::Tw2s, BuiltinConfig::Hk2s]
+    // Only T2s: the Tw2s and Hk2s variant chains map standard characters the wrong way at the
+    // character level (抬 → 擡, 么 → 幺).
+    let converters: Vec<OpenCC> = [BuiltinConfig::T2s]
         .into_iter()
         .map(|config| OpenCC::from_config(config).expect("built-in OpenCC config loads"))
         .collect();
@@ -38,9 +50,15 @@ fn main() {
     let joined: String = chars.iter().flat_map(|&c| [c, '\n']).collect();
 
     let mut mapping = vec![None::<char>; chars.len()];
-    for converter in &converters {
+    let mut simplified_by_t2s: std::collections::HashMap<char, String> = Default::default();
+    for (number, converter) in converters.iter().enumerate() {
         let converted = converter.convert(&joined);
         let pieces: Vec<&str> = converted.split('\n').collect();
+        if number == 0 {
+            for (index, piece) in pieces[..chars.len()].iter().enumerate() {
+                simplified_by_t2s.insert(chars[index], piece.to_string());
+            }
+        }
         assert_eq!(
             pieces.len(),
             chars.len() + 1,
@@ -56,6 +74,29 @@ fn main() {
                     mapping[index] = Some(single);
                 }
             }
+        }
+    }
+
+    // Characters that are the simplified form of some other character are simplified text.
+    let image: std::collections::HashSet<char> = mapping.iter().flatten().copied().collect();
+    let to_traditional =
+        OpenCC::from_config(BuiltinConfig::S2t).expect("built-in OpenCC config loads");
+    let round_trip = to_traditional.convert(&joined);
+    let round_trip: Vec<&str> = round_trip.split('\n').collect();
+    for (index, target) in mapping.iter_mut().enumerate() {
+        let source = chars[index];
+        // A target that T2s would convert further is not simplified text (variant tables).
+        let target_unstable = target.is_some_and(|t| {
+            simplified_by_t2s
+                .get(&t)
+                .is_some_and(|again| *again != t.to_string())
+        });
+        let standard_simplified = target_unstable
+            || image.contains(&source)
+            || round_trip[index] != source.to_string()
+            || BOTH_SCRIPTS.contains(&source);
+        if target.is_some() && standard_simplified {
+            *target = None;
         }
     }
 

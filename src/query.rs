@@ -27,7 +27,7 @@ pub const PHRASE_BONUS: f32 = 100_000.0;
 /// Score added to entries that contain every word of the query.
 pub const ALL_WORDS_BONUS: f32 = 1_000.0;
 /// Weight of headings and sub-heads relative to body text.
-pub const TITLE_BOOST: f32 = 3.0;
+pub const TITLE_BOOST: f32 = 1.5;
 /// Longest word (in characters) looked up in the vocabulary.
 const MAX_WORD_CHARS: usize = 12;
 /// Longest query accepted, in characters.
@@ -221,13 +221,18 @@ pub fn segment(searcher: &Searcher, fields: &Fields, folded: &str) -> Result<Vec
     Ok(units)
 }
 
-/// How many of a part's `units` an entry must share when it lacks the part literally: all of
-/// one or two, else at least half.
-pub fn required_units(units: usize) -> usize {
-    if units <= 2 {
-        units
+/// Parts at least this long (in characters) are read as natural language: an entry that
+/// lacks them literally needs to share only one of their words, and BM25 ranks it.
+pub const NATURAL_LANGUAGE_CHARS: usize = 6;
+
+/// How many of a part's `units` an entry must share when it lacks the part literally: every
+/// unit of a short, keyword-like part (版权所有 must not find entries that merely say 所有),
+/// any one of a long, question-like part.
+pub fn required_units(units: usize, part_chars: usize) -> usize {
+    if part_chars >= NATURAL_LANGUAGE_CHARS {
+        units.min(1)
     } else {
-        units.div_ceil(2)
+        units
     }
 }
 
@@ -267,7 +272,7 @@ pub fn compile(
                 let Some(literal) = literal else { continue };
                 let folded = fold_str(&part.text);
                 let units = segment(searcher, fields, &folded)?;
-                let required = required_units(units.len());
+                let required = required_units(units.len(), folded.chars().count());
                 let mut part_words: Vec<String> = Vec::new();
                 for unit in units.iter().filter(|unit| unit.known) {
                     if !part_words.contains(&unit.text) {

@@ -138,6 +138,9 @@ mod tests {
         assert_eq!(fold_str("２０１６年ＡＢＣ"), "2016年abc");
         assert_eq!(fold_str("5G網絡"), "5g网络");
         assert_eq!(fold_str("臺灣統計年鑑"), "台湾统计年鉴");
+        // Characters standard in simplified text are left alone.
+        assert_eq!(fold_str("什么著名抬头"), "什么著名抬头");
+        assert_eq!(fold_str("什麼"), "什么");
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub const CHAR_TOKENIZER: &str = "yearbook_chars";
 /// Version of the analysis chain. Bump it whenever folding or tokenization changes, so that
 /// an index built by another version is detected and rebuilt instead of silently answering
 /// with mismatched terms.
-pub const ANALYZER_VERSION: u32 = 1;
+pub const ANALYZER_VERSION: u32 = 2;
 
 /// Words longer than this (in bytes) are not indexed as words: they are runs of Latin text or
 /// digits that jieba keeps whole. The character channel still finds them.

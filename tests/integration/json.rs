@@ -82,7 +82,7 @@ fn batch_queries_from_a_file_and_from_stdin() {
     let mut queries = std::fs::File::create(&file).unwrap();
     writeln!(queries, "q1\t扶贫").unwrap();
     writeln!(queries, "q2\t河道保洁").unwrap();
-    writeln!(queries, "q3\t不存在的词语组合").unwrap();
+    writeln!(queries, "q3\t量子纠缠").unwrap();
     drop(queries);
     let from_file = yearbook()
         .args(["search", "--limit", "2", "--index"])
