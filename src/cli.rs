@@ -34,6 +34,20 @@ pub enum Command {
     Search(SearchArgs),
     /// Print a whole entry (with its sub-parts) by id.
     Show(ShowArgs),
+    /// Files and entries per yearbook and volume, encodings seen, files skipped and why.
+    Stats(IndexArgs),
+    /// Check the index: checksums, every segment, every stored entry.
+    Verify(IndexArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Folder holding the index.
+    #[arg(long, default_value = "index")]
+    pub index: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

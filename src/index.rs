@@ -11,6 +11,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use tantivy::directory::error::LockError;
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
@@ -162,12 +166,67 @@ pub fn build_info(index: &Index) -> Result<Option<BuildInfo>, Error> {
         .and_then(|payload| serde_json::from_str(payload).ok()))
 }
 
-/// Opens an existing index for searching.
+/// A directory that takes no locks: for reading an index where lock files cannot be
+/// written (a read-only mount, a folder the user may not write). Safe only because nothing
+/// can write there either.
+#[derive(Debug, Clone)]
+struct ReadOnlyDirectory(MmapDirectory);
+
+impl Directory for ReadOnlyDirectory {
+    fn get_file_handle(
+        &self,
+        path: &Path,
+    ) -> Result<Arc<dyn FileHandle>, tantivy::directory::error::OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+    fn delete(&self, path: &Path) -> Result<(), tantivy::directory::error::DeleteError> {
+        self.0.delete(path)
+    }
+    fn exists(&self, path: &Path) -> Result<bool, tantivy::directory::error::OpenReadError> {
+        self.0.exists(path)
+    }
+    fn open_write(
+        &self,
+        path: &Path,
+    ) -> Result<tantivy::directory::WritePtr, tantivy::directory::error::OpenWriteError> {
+        self.0.open_write(path)
+    }
+    fn atomic_read(
+        &self,
+        path: &Path,
+    ) -> Result<Vec<u8>, tantivy::directory::error::OpenReadError> {
+        self.0.atomic_read(path)
+    }
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+    fn sync_directory(&self) -> std::io::Result<()> {
+        self.0.sync_directory()
+    }
+    fn acquire_lock(&self, _lock: &Lock) -> Result<DirectoryLock, LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
+    fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.0.watch(callback)
+    }
+}
+
+/// Opens an existing index for searching. An index in a folder where the reader's lock
+/// file cannot be created (read-only) is opened without locks.
 pub fn open(dir: &Path) -> Result<(Index, Fields), Error> {
     if !exists(dir) {
         return Err(Error::NoIndex(dir.to_path_buf()));
     }
-    let index = Index::open_in_dir(dir)?;
+    let writable = tempfile_probe(dir);
+    let index = if writable {
+        Index::open_in_dir(dir)?
+    } else {
+        let directory = MmapDirectory::open(dir).map_err(|error| Error::Io {
+            what: format!("opening {}", dir.display()),
+            source: std::io::Error::other(error.to_string()),
+        })?;
+        Index::open(ReadOnlyDirectory(directory))?
+    };
     let (schema, fields) = Fields::schema();
     if index.schema() != schema {
         return Err(Error::Incompatible {
@@ -176,6 +235,18 @@ pub fn open(dir: &Path) -> Result<(Index, Fields), Error> {
         });
     }
     Ok((index, fields))
+}
+
+/// True when a file can be created in `dir` (the reader's lock needs one).
+fn tempfile_probe(dir: &Path) -> bool {
+    let probe = dir.join(format!(".yearbook-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// Opens the index in `dir` for writing, creating it when absent. Returns whether it had to

@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -165,7 +164,9 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
     }
 
     let (index, fields, stale) = match index::open_for_writing(&options.index, &wanted) {
-        Err(Error::Incompatible { .. }) if options.rebuild => {
+        // An index that cannot even be opened (another schema, a damaged meta.json) is only
+        // replaced when the user asked for a rebuild.
+        Err(Error::Incompatible { .. } | Error::Tantivy(_)) if options.rebuild => {
             remove_index_files(&options.index)?;
             index::open_for_writing(&options.index, &wanted)?
         }
@@ -176,130 +177,144 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
             path: options.corpus.join("dict.txt"),
             why: error.to_string(),
         })?;
-    index::register_analyzers(&index, Arc::new(jieba));
+    index::register_analyzers(&index, jieba);
     let mut writer = acquire_writer(&index, &options.index, options.wait)?;
     // Leftovers of an interrupted run (orphan segment files) go first.
     let _ = writer.garbage_collect_files().wait();
 
-    let mut summary = Summary::default();
-    let rebuild_reason = if options.rebuild {
-        Some("--rebuild was given".to_string())
-    } else {
-        stale
-    };
-    let records = if let Some(reason) = rebuild_reason {
-        writer.delete_all_documents()?;
-        summary.rebuilt = Some(reason);
-        HashMap::new()
-    } else {
-        load_records(&index, &fields)?
-    };
+    // Everything up to the commit: on any failure (a full disk, an I/O error) the writer is
+    // dropped unused, the index stays at its last commit, and the files this run wrote are
+    // collected so that a full disk does not stay full.
+    let updated = (|| -> Result<Summary> {
+        let mut summary = Summary::default();
+        let rebuild_reason = if options.rebuild {
+            Some("--rebuild was given".to_string())
+        } else {
+            stale
+        };
+        let records = if let Some(reason) = rebuild_reason {
+            writer.delete_all_documents()?;
+            summary.rebuilt = Some(reason);
+            HashMap::new()
+        } else {
+            load_records(&index, &fields)?
+        };
 
-    let discovery = discover(&options.corpus, Some(&options.index));
-    let mut kept_keys: HashSet<String> = HashSet::new();
-    for skipped in &discovery.skipped {
-        summary.skipped += 1;
-        if let Some(key) = &skipped.key {
-            kept_keys.insert(key.clone());
+        let discovery = discover(&options.corpus, Some(&options.index));
+        let mut kept_keys: HashSet<String> = HashSet::new();
+        for skipped in &discovery.skipped {
+            summary.skipped += 1;
+            if let Some(key) = &skipped.key {
+                kept_keys.insert(key.clone());
+            }
+            warn(Warning {
+                path: skipped.path.clone(),
+                reason: skipped.reason.clone(),
+            });
         }
-        warn(Warning {
-            path: skipped.path.clone(),
-            reason: skipped.reason.clone(),
-        });
-    }
 
-    let mut to_read: Vec<&SourceFile> = Vec::new();
-    for file in &discovery.files {
-        kept_keys.insert(file.key.clone());
-        match records.get(&file.key) {
-            Some(record) if record.size == file.size && record.mtime_ns == file.mtime_ns => {
-                summary.unchanged += 1;
-                if !record.note.is_empty() {
-                    if record.entries == 0 && record.encoding.is_empty() {
-                        summary.skipped += 1;
-                    } else {
-                        summary.empty += 1;
+        let mut to_read: Vec<&SourceFile> = Vec::new();
+        for file in &discovery.files {
+            kept_keys.insert(file.key.clone());
+            match records.get(&file.key) {
+                Some(record) if record.size == file.size && record.mtime_ns == file.mtime_ns => {
+                    summary.unchanged += 1;
+                    if !record.note.is_empty() {
+                        if record.entries == 0 && record.encoding.is_empty() {
+                            summary.skipped += 1;
+                        } else {
+                            summary.empty += 1;
+                        }
+                        warn(Warning {
+                            path: file.relative.clone(),
+                            reason: format!("{} (unchanged since the last ingest)", record.note),
+                        });
                     }
-                    warn(Warning {
-                        path: file.relative.clone(),
-                        reason: format!("{} (unchanged since the last ingest)", record.note),
-                    });
                 }
+                _ => to_read.push(file),
             }
-            _ => to_read.push(file),
         }
-    }
 
-    let progress = if options.progress {
-        let total: u64 = to_read.iter().map(|f| f.size).sum();
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-            )
-            .expect("static template"),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+        let progress = if options.progress {
+            let total: u64 = to_read.iter().map(|f| f.size).sum();
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+                )
+                .expect("static template"),
+            );
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
 
-    // Files are read and parsed on the rayon pool in chunks while this thread feeds the
-    // previous chunk's documents to the writer: parsing and indexing overlap, and at most a
-    // few chunks are in memory whatever the corpus size.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(&SourceFile, Outcome)>>(2);
-    let applied: Result<()> = std::thread::scope(|scope| {
-        let records = &records;
-        let fields = &fields;
-        let to_read = &to_read;
-        scope.spawn(move || {
-            for chunk in to_read.chunks(64) {
-                let outcomes: Vec<(&SourceFile, Outcome)> = chunk
-                    .par_iter()
-                    .map(|file| {
-                        (
-                            *file,
-                            read_file(file, records.get(&file.key), fields, options),
-                        )
-                    })
-                    .collect();
-                if sender.send(outcomes).is_err() {
-                    break;
+        // Files are read and parsed on the rayon pool in chunks while this thread feeds the
+        // previous chunk's documents to the writer: parsing and indexing overlap, and at most a
+        // few chunks are in memory whatever the corpus size.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(&SourceFile, Outcome)>>(2);
+        let applied: Result<()> = std::thread::scope(|scope| {
+            let records = &records;
+            let fields = &fields;
+            let to_read = &to_read;
+            scope.spawn(move || {
+                for chunk in to_read.chunks(64) {
+                    let outcomes: Vec<(&SourceFile, Outcome)> = chunk
+                        .par_iter()
+                        .map(|file| {
+                            (
+                                *file,
+                                read_file(file, records.get(&file.key), fields, options),
+                            )
+                        })
+                        .collect();
+                    if sender.send(outcomes).is_err() {
+                        break;
+                    }
+                }
+            });
+            for outcomes in receiver {
+                for (file, outcome) in outcomes {
+                    apply(
+                        &mut writer,
+                        fields,
+                        records,
+                        file,
+                        outcome,
+                        &mut summary,
+                        warn,
+                        &progress,
+                    )?;
                 }
             }
+            Ok(())
         });
-        for outcomes in receiver {
-            for (file, outcome) in outcomes {
-                apply(
-                    &mut writer,
-                    fields,
-                    records,
-                    file,
-                    outcome,
-                    &mut summary,
-                    warn,
-                    &progress,
-                )?;
+        applied?;
+        progress.finish_and_clear();
+
+        for key in records.keys() {
+            if !kept_keys.contains(key) {
+                summary.removed += 1;
+                writer.delete_term(Term::from_field_text(fields.path_key, key));
+                writer.delete_term(Term::from_field_text(fields.file_key, key));
             }
         }
-        Ok(())
-    });
-    applied?;
-    progress.finish_and_clear();
 
-    for key in records.keys() {
-        if !kept_keys.contains(key) {
-            summary.removed += 1;
-            writer.delete_term(Term::from_field_text(fields.path_key, key));
-            writer.delete_term(Term::from_field_text(fields.file_key, key));
+        summary.feed_seconds = started.elapsed().as_secs_f64();
+        let payload = serde_json::to_string(&wanted).expect("build info serializes");
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        Ok(summary)
+    })();
+    let mut summary = match updated {
+        Ok(summary) => summary,
+        Err(error) => {
+            drop(writer);
+            clean_up_after_failure(&index, &options.index);
+            return Err(error);
         }
-    }
-
-    summary.feed_seconds = started.elapsed().as_secs_f64();
-    let payload = serde_json::to_string(&wanted).expect("build info serializes");
-    let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(&payload);
-    prepared.commit()?;
+    };
     summary.commit_seconds = started.elapsed().as_secs_f64() - summary.feed_seconds;
     // Merges run in the writer's threads and die with it: let them finish so the segment
     // count stays bounded over many small ingests.
@@ -383,6 +398,41 @@ fn apply(
         }
     }
     Ok(())
+}
+
+/// After a failed run: with the writer lock held again (so no other ingest is writing),
+/// collect tantivy's garbage and remove segment files no commit refers to. On a full disk
+/// tantivy may not even have managed to record the files it created, so its own collection
+/// alone can leave them behind.
+fn clean_up_after_failure(index: &Index, dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let cleaner = loop {
+        match index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000) {
+            Ok(writer) => break writer,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(_) => return,
+        }
+    };
+    let _ = cleaner.garbage_collect_files().wait();
+    let Ok(metas) = index.load_metas() else {
+        return;
+    };
+    let live: HashSet<String> = metas.segments.iter().map(|s| s.id().uuid_string()).collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some((stem, _)) = name.split_once('.') else {
+            continue;
+        };
+        let is_segment_file = stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit());
+        if is_segment_file && !live.contains(stem) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    drop(cleaner);
 }
 
 fn acquire_writer(index: &Index, dir: &Path, wait: bool) -> Result<IndexWriter> {

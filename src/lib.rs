@@ -26,5 +26,7 @@ pub mod query;
 pub mod render;
 pub mod search;
 pub mod sectionize;
+pub mod stats;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -47,13 +47,18 @@ fn is_cjk_punctuation(c: char) -> bool {
 }
 
 /// Builds the jieba segmenter with the built-in dictionary and an optional user dictionary
-/// in jieba's format (`word [freq] [tag]` per line).
-pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Jieba, jieba_rs::Error> {
-    let mut jieba = Jieba::new();
-    if let Some(dictionary) = user_dictionary {
-        jieba.load_dict(&mut dictionary.as_bytes())?;
+/// in jieba's format (`word [freq] [tag]` per line). Building the dictionary takes about
+/// 100 ms, so the plain one is built once per process and shared.
+pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs::Error> {
+    static PLAIN: std::sync::OnceLock<Arc<Jieba>> = std::sync::OnceLock::new();
+    match user_dictionary {
+        None => Ok(PLAIN.get_or_init(|| Arc::new(Jieba::new())).clone()),
+        Some(dictionary) => {
+            let mut jieba = Jieba::new();
+            jieba.load_dict(&mut dictionary.as_bytes())?;
+            Ok(Arc::new(jieba))
+        }
     }
-    Ok(jieba)
 }
 
 /// Tokens collected for one field value, handed to tantivy one at a time.
@@ -261,7 +266,7 @@ mod tests {
 
     #[test]
     fn word_tokens_segment_traditional_like_simplified() {
-        let jieba = Arc::new(build_jieba(None).unwrap());
+        let jieba = build_jieba(None).unwrap();
         let traditional: Vec<String> = texts(WordTokenizer::new(jieba.clone()), "易地扶貧搬遷工程")
             .into_iter()
             .map(|t| t.0)

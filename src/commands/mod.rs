@@ -3,6 +3,8 @@
 mod ingest;
 mod search;
 mod show;
+mod stats;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -14,6 +16,8 @@ pub enum Outcome {
     Success,
     /// The search found nothing.
     NoHits,
+    /// The command ran and found a problem it has reported (exit code 2).
+    Failed,
 }
 
 impl Outcome {
@@ -21,6 +25,7 @@ impl Outcome {
         match self {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::NoHits => ExitCode::from(1),
+            Outcome::Failed => ExitCode::from(2),
         }
     }
 }
@@ -33,6 +38,8 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Ingest(args) => ingest::run(&args),
         Command::Search(args) => search::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Stats(args) => stats::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }
 

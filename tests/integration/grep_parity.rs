@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use yearbook::analyze::fold_str;
-use yearbook::ingest::{ingest, IngestOptions};
+use yearbook::ingest::ingest;
 use yearbook::search::{Engine, SearchOptions};
 
 use crate::util::Workspace;
@@ -64,7 +64,7 @@ proptest! {
             })
             .collect();
         workspace.write("generated.jsonl", lines);
-        ingest(&IngestOptions::new(workspace.corpus(), workspace.index()), &mut |w| panic!("{w:?}")).unwrap();
+        ingest(&crate::util::ingest_options(workspace.corpus(), workspace.index()), &mut |w| panic!("{w:?}")).unwrap();
         let engine = Engine::open(&workspace.index()).unwrap();
         let options = SearchOptions { limit: 1000, filters: Default::default() };
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use yearbook::ingest::{ingest, IngestOptions, Summary};
+use yearbook::ingest::{ingest, Summary};
 use yearbook::search::{Engine, SearchOptions};
 
 use crate::util::Workspace;
@@ -16,7 +16,7 @@ fn page(heading: &str, body: &str) -> String {
 }
 
 fn run(workspace: &Workspace, rebuild: bool) -> Summary {
-    let mut options = IngestOptions::new(workspace.corpus(), workspace.index());
+    let mut options = crate::util::ingest_options(workspace.corpus(), workspace.index());
     options.rebuild = rebuild;
     let mut warnings = Vec::new();
     let summary = ingest(&options, &mut |w| warnings.push(w)).unwrap();

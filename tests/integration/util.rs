@@ -6,7 +6,17 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
+use yearbook::ingest::IngestOptions;
 use yearbook::search::Hit;
+
+/// Options for an in-process ingest. It waits for the writer lock: other tests spawn
+/// processes, and a child forked at the wrong moment briefly shares a released lock's
+/// file description.
+pub fn ingest_options(corpus: impl Into<PathBuf>, index: impl Into<PathBuf>) -> IngestOptions {
+    let mut options = IngestOptions::new(corpus, index);
+    options.wait = true;
+    options
+}
 
 /// The real page, committed in the sample corpus.
 pub fn real_page_path() -> PathBuf {
