@@ -5,5 +5,6 @@ mod grep_parity;
 mod incremental;
 mod json;
 mod real_page;
+mod reliability;
 mod sectionize_props;
 mod util;
