@@ -143,3 +143,59 @@ fn summary_line_and_exit_code() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("bad.html: binary file"), "{stderr}");
 }
+
+fn set_payload_analyzer(index: &std::path::Path, analyzer: u32) {
+    let path = index.join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut payload: serde_json::Value =
+        serde_json::from_str(meta["payload"].as_str().unwrap()).unwrap();
+    payload["analyzer"] = analyzer.into();
+    meta["payload"] = payload.to_string().into();
+    std::fs::write(&path, meta.to_string()).unwrap();
+}
+
+#[test]
+fn an_index_built_by_another_analyzer_is_detected_and_rebuilt() {
+    let workspace = Workspace::new();
+    workspace.write("a.txt", page("甲条目", "测试甲的正文"));
+    assert!(workspace.ingest().status.success());
+    set_payload_analyzer(&workspace.index(), 0);
+
+    let search = crate::util::yearbook()
+        .args(["search", "甲", "--index"])
+        .arg(workspace.index())
+        .output()
+        .unwrap();
+    assert_eq!(search.status.code(), Some(2));
+    let stderr = String::from_utf8(search.stderr).unwrap();
+    assert!(
+        stderr.contains("analyzer version 0") && stderr.contains("run `yearbook ingest`"),
+        "{stderr}"
+    );
+
+    let ingest = workspace.ingest();
+    assert!(ingest.status.success());
+    let stderr = String::from_utf8(ingest.stderr).unwrap();
+    assert!(
+        stderr.contains("rebuilt the index from scratch: analyzer version 0"),
+        "{stderr}"
+    );
+    assert_eq!(workspace.search("甲条目", &[]).len(), 1);
+}
+
+#[test]
+fn a_new_user_dictionary_triggers_a_rebuild_and_recall_does_not_depend_on_it() {
+    let workspace = Workspace::new();
+    workspace.write("a.txt", page("莫力达瓦旗", "测试嘎查村集体经济"));
+    assert!(workspace.ingest().status.success());
+    let before = workspace.search("嘎查村", &[]);
+    workspace.write("dict.txt", "嘎查村 1000 ns\n");
+    let ingest = workspace.ingest();
+    let stderr = String::from_utf8(ingest.stderr).unwrap();
+    assert!(stderr.contains("a different user dictionary"), "{stderr}");
+    let after = workspace.search("嘎查村", &[]);
+    assert_eq!(before.len(), 1);
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].matched, "phrase");
+}
