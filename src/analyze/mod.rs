@@ -63,7 +63,7 @@ pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs
 
 /// Tokens collected for one field value, handed to tantivy one at a time.
 pub struct CollectedTokens<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
 }
 
@@ -207,26 +207,30 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = CollectedTokens<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CollectedTokens<'a> {
-        self.tokens.clear();
         self.folded.fold_from(text);
-        let mut position = 0;
+        // Token strings are reused from the previous value: one allocation per new word
+        // slot, not per word.
+        let mut used = 0;
         for word in self.jieba.cut(&self.folded.text, false) {
             if word.word.len() > MAX_WORD_BYTES || word.word.chars().all(is_separator) {
                 continue;
             }
             let (offset_from, offset_to) =
                 self.folded.original_range(word.byte_start, word.byte_end);
-            self.tokens.push(Token {
-                offset_from,
-                offset_to,
-                position,
-                text: word.word.to_string(),
-                position_length: 1,
-            });
-            position += 1;
+            if used == self.tokens.len() {
+                self.tokens.push(Token::default());
+            }
+            let token = &mut self.tokens[used];
+            token.offset_from = offset_from;
+            token.offset_to = offset_to;
+            token.position = used;
+            token.position_length = 1;
+            token.text.clear();
+            token.text.push_str(word.word);
+            used += 1;
         }
         CollectedTokens {
-            tokens: &mut self.tokens,
+            tokens: &mut self.tokens[..used],
             next: 0,
         }
     }
