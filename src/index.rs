@@ -264,8 +264,10 @@ pub fn open_for_writing(
         // Chinese text compresses poorly with lz4; zstd on larger blocks keeps the stored
         // entries (which snippets and `show` need) well under the size of the pages.
         let settings = IndexSettings {
-            docstore_compression: Compressor::Zstd(ZstdCompressor::default()),
-            docstore_blocksize: 64 * 1024,
+            docstore_compression: Compressor::Zstd(ZstdCompressor {
+                compression_level: Some(9),
+            }),
+            docstore_blocksize: 128 * 1024,
             ..IndexSettings::default()
         };
         let index = Index::builder()
