@@ -2,6 +2,13 @@
 //!
 //!     ../shared/tools/make-shelf --out /tmp/shelf50 --size-mb 50
 //!     cargo run --release --example structure -- /tmp/shelf50 [--failures N]
+//!     cargo run --release --example structure -- --truth OTHER/truth.jsonl /tmp/shelf50
+//!     cargo run --release --example structure -- --page /tmp/shelf50/some/page.html
+//!
+//! `--truth` scores the shelf against another truth file (paths stay relative to the shelf);
+//! `--page` prints how one page decodes, its lines and the entries we read, for debugging.
+//! The layouts written by `scripts/make-layouts` each carry their own truth.jsonl, so
+//! `structure -- /tmp/layouts/table` scores one layout.
 //!
 //! For every page in the shelf's `truth.jsonl` the page is decoded, parsed and sectionized
 //! the way ingest does it (folder place as the fallback), then compared with the truth. A
@@ -289,20 +296,64 @@ impl Tally {
     }
 }
 
+/// Prints one page as the pipeline sees it.
+fn print_page(path: &Path) {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => return println!("cannot read {}: {error}", path.display()),
+    };
+    let decoded = match yearbook::decode::decode(&bytes) {
+        Ok(decoded) => decoded,
+        Err(error) => return println!("cannot decode {}: {error}", path.display()),
+    };
+    println!(
+        "encoding {} ({}), wrong declaration {:?}",
+        decoded.encoding, decoded.how, decoded.wrong_declaration
+    );
+    let text = path.to_string_lossy();
+    let parsed = if text.ends_with(".html") || text.ends_with(".htm") {
+        yearbook::parse::html::parse(&decoded.text)
+    } else {
+        yearbook::parse::text::parse(&decoded.text)
+    };
+    println!("title {:?}", parsed.title);
+    for line in &parsed.lines {
+        println!("  | {line}");
+    }
+    let sectioned = sectionize(&parsed);
+    println!("{:?}", sectioned.place);
+    for entry in &sectioned.entries {
+        let lead: String = entry.lead.chars().take(40).collect();
+        println!("  【{}】 {lead:?}", entry.heading);
+        for part in &entry.parts {
+            let body: String = part.body.chars().take(30).collect();
+            println!("      {} / {body:?}", part.subheading);
+        }
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut shelf = None;
+    let mut truth = None;
     let mut show = 12usize;
     while let Some(arg) = args.next() {
         if arg == "--failures" {
             show = args.next().and_then(|n| n.parse().ok()).unwrap_or(show);
+        } else if arg == "--truth" {
+            truth = args.next();
+        } else if arg == "--page" {
+            if let Some(page) = args.next() {
+                print_page(Path::new(&page));
+            }
+            return;
         } else {
             shelf = Some(arg);
         }
     }
     let shelf = shelf.unwrap_or_else(|| "/tmp/shelf50".to_string());
     let shelf = Path::new(&shelf);
-    let truth_path = shelf.join("truth.jsonl");
+    let truth_path = truth.map_or_else(|| shelf.join("truth.jsonl"), Into::into);
     let text = match std::fs::read_to_string(&truth_path) {
         Ok(text) => text,
         Err(error) => {

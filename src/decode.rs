@@ -17,6 +17,9 @@ pub struct Decoded {
     pub encoding: &'static str,
     /// How the encoding was chosen: "bom", "utf-8", "declared" or "detected".
     pub how: &'static str,
+    /// The charset the page declared when it was overruled (it did not decode, or decoded
+    /// to mojibake), e.g. "GBK" for Big5 bytes under `<meta charset=gb2312>`.
+    pub wrong_declaration: Option<&'static str>,
 }
 
 /// Why a page could not be decoded.
@@ -78,25 +81,98 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             text: text.to_string(),
             encoding: UTF_8.name(),
             how: "utf-8",
+            wrong_declaration: None,
         });
     }
-    if let Some(encoding) = declared_charset(bytes) {
-        if encoding != UTF_8 {
-            let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-            if !had_errors {
+    let declared = declared_charset(bytes);
+    if let Some(encoding) = declared.filter(|&encoding| encoding != UTF_8) {
+        let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+        if !had_errors {
+            // Legacy CJK encodings accept each other's bytes without errors (Big5 read as
+            // GBK is valid mojibake): text made of uncommon characters is checked against
+            // the detector, and the reading made of common characters wins.
+            let overruled = commonness(&text, 600) < SUSPICIOUS && {
+                let detected = detect(bytes);
+                detected != encoding && {
+                    let (other, other_errors) = detected.decode_without_bom_handling(bytes);
+                    !other_errors && commonness(&other, 4000) > commonness(&text, 4000) + 0.2
+                }
+            };
+            if !overruled {
                 return Ok(Decoded {
                     text: text.into_owned(),
                     encoding: encoding.name(),
                     how: "declared",
+                    wrong_declaration: None,
                 });
             }
         }
     }
+    let detected = detect(bytes);
+    let (text, _) = detected.decode_without_bom_handling(bytes);
+    if let Some(encoding) = declared.filter(|&e| e != UTF_8 && e != detected) {
+        // A few stray bytes in a page that is otherwise what it says: keep the declared
+        // reading unless the detector's is clearly better.
+        let (own, _) = encoding.decode_without_bom_handling(bytes);
+        let broken = own.chars().filter(|&c| c == '\u{FFFD}').count();
+        if (broken <= 8 || broken * 50 <= own.chars().count())
+            && commonness(&own, 4000) + 0.2 >= commonness(&text, 4000)
+        {
+            return checked(own.into_owned(), encoding, "declared");
+        }
+    }
+    let mut decoded = checked(text.into_owned(), detected, "detected")?;
+    decoded.wrong_declaration = declared.filter(|&e| e != detected).map(Encoding::name);
+    Ok(decoded)
+}
+
+/// chardetng's guess, never with a top-level-domain hint.
+fn detect(bytes: &[u8]) -> &'static Encoding {
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
-    let encoding = detector.guess(None, Utf8Detection::Allow);
-    let (text, _) = encoding.decode_without_bom_handling(bytes);
-    checked(text.into_owned(), encoding, "detected")
+    detector.guess(None, Utf8Detection::Allow)
+}
+
+/// Below this share of common characters a declared decoding is checked (real text in
+/// either script scores about 0.9, mojibake about 0.3).
+const SUSPICIOUS: f64 = 0.7;
+
+/// The share of a text's first `sample` non-ASCII characters that are common: CJK punctuation
+/// and full-width forms, or ideographs of the frequent levels of GB2312 (level 1) or Big5
+/// (level 1). Mojibake is mostly kana, Greek, box drawing, private-use and rare ideographs.
+pub fn commonness(text: &str, sample: usize) -> f64 {
+    let mut seen = 0usize;
+    let mut common = 0usize;
+    let mut buffer = [0u8; 8];
+    for c in text.chars().filter(|c| !c.is_ascii()).take(sample) {
+        seen += 1;
+        let frequent = match c as u32 {
+            0x3000..=0x303F | 0xFF00..=0xFFEF | 0x2010..=0x2027 | 0xA0 => true,
+            0x4E00..=0x9FFF => {
+                let utf8 = c.encode_utf8(&mut buffer[..4]).to_string();
+                in_level_one(&utf8)
+            }
+            _ => false,
+        };
+        common += usize::from(frequent);
+    }
+    if seen == 0 {
+        1.0
+    } else {
+        common as f64 / seen as f64
+    }
+}
+
+fn in_level_one(character: &str) -> bool {
+    let (gbk, _, gbk_unmappable) = encoding_rs::GBK.encode(character);
+    if !gbk_unmappable && gbk.len() == 2 && (0xB0..=0xD7).contains(&gbk[0]) && gbk[1] >= 0xA1 {
+        return true;
+    }
+    let (big5, _, big5_unmappable) = encoding_rs::BIG5.encode(character);
+    !big5_unmappable && big5.len() == 2 && {
+        let code = u16::from(big5[0]) << 8 | u16::from(big5[1]);
+        (0xA440..=0xC67E).contains(&code)
+    }
 }
 
 /// Accepts text with a few replacement characters (real pages have stray bytes), refuses
@@ -119,6 +195,7 @@ fn checked(
         text,
         encoding: encoding.name(),
         how,
+        wrong_declaration: None,
     })
 }
 

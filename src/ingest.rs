@@ -417,7 +417,11 @@ fn clean_up_after_failure(index: &Index, dir: &Path) {
     let Ok(metas) = index.load_metas() else {
         return;
     };
-    let live: HashSet<String> = metas.segments.iter().map(|s| s.id().uuid_string()).collect();
+    let live: HashSet<String> = metas
+        .segments
+        .iter()
+        .map(|s| s.id().uuid_string())
+        .collect();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

@@ -6,7 +6,7 @@
 //! quotes, is ordinary text, so a natural question is never a syntax error.
 //!
 //! Each part matches an entry that contains it literally (the character channel, up to
-//! folding) or that contains any of its words (the word channel). Ranking is tiered: entries
+//! folding) or that contains its words (the word channel). Ranking is tiered: entries
 //! containing every part literally come first, then entries containing every word, then the
 //! rest; BM25 orders each tier, with headings and sub-heads weighing more than body text.
 //! The words of a part are found by looking its substrings up in the index's own word
@@ -22,8 +22,6 @@ use crate::analyze::{fold_str, CharTokenizer};
 use crate::index::{Fields, KIND_ENTRY};
 use crate::{Error, Result};
 
-/// Score added to entries that contain every part literally.
-pub const PHRASE_BONUS: f32 = 100_000.0;
 /// Score added to entries that contain every word of the query.
 pub const ALL_WORDS_BONUS: f32 = 1_000.0;
 /// Weight of headings and sub-heads relative to body text.
@@ -107,9 +105,14 @@ pub struct Filters {
     pub chapter: Option<String>,
 }
 
-/// A query ready to run, with what the snippet stage needs to highlight.
+/// A query ready to run, in two tiers, with what the snippet stage needs to highlight.
 pub struct Compiled {
-    pub query: Box<dyn Query>,
+    /// Entries containing every part literally (and no excluded text), scored by BM25 over
+    /// the literal matches and the query's words.
+    pub exact: Box<dyn Query>,
+    /// Every other entry that matches each part by its words; `None` when every part is a
+    /// `"…"` phrase. Entries containing every word score [`ALL_WORDS_BONUS`] more.
+    pub rest: Option<Box<dyn Query>>,
     /// Folded literal strings to highlight (plain and phrase parts).
     pub literals: Vec<String>,
     /// Folded words to highlight.
@@ -236,40 +239,65 @@ pub fn required_units(units: usize, part_chars: usize) -> usize {
     }
 }
 
-/// Builds the tantivy query for parsed parts.
+fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// Builds the two tiers of the tantivy query for parsed parts.
+///
+/// Splitting the tiers, rather than adding a constant to literal matches in one query, means
+/// the costly phrase matching runs once, and the second tier runs only when the first does
+/// not fill the page of results.
 pub fn compile(
     searcher: &Searcher,
     fields: &Fields,
     parts: &[QueryPart],
     filters: &Filters,
 ) -> Result<Compiled> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
-        Occur::Must,
-        Box::new(TermQuery::new(
-            Term::from_field_text(fields.kind, KIND_ENTRY),
-            IndexRecordOption::Basic,
-        )),
-    )];
+    let mut common: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, term(fields.kind, KIND_ENTRY))];
+    if let Some(yearbook) = &filters.yearbook {
+        common.push((Occur::Must, term(fields.yearbook, yearbook)));
+    }
+    if let Some(chapter) = &filters.chapter {
+        common.push((Occur::Must, term(fields.chapter, chapter)));
+    }
+    if let Some(year) = filters.year {
+        common.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_u64(fields.year, year),
+                IndexRecordOption::Basic,
+            )),
+        ));
+    }
+    let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut rest: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut all_literals: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut any_plain = false;
     let mut literals = Vec::new();
-    let mut words = Vec::new();
+    let mut words: Vec<String> = Vec::new();
     for part in parts {
-        let literal = literal_in(fields, &part.text);
+        let Some(literal) = literal_in(fields, &part.text) else {
+            continue;
+        };
         match part.kind {
             PartKind::Exclude => {
-                if let Some(literal) = literal {
-                    clauses.push((Occur::MustNot, literal));
-                }
+                exact.push((Occur::MustNot, literal.box_clone()));
+                rest.push((Occur::MustNot, literal));
             }
             PartKind::Phrase => {
-                let Some(literal) = literal else { continue };
                 literals.push(fold_str(&part.text));
+                exact.push((Occur::Must, literal.box_clone()));
                 all_literals.push((Occur::Must, literal.box_clone()));
-                clauses.push((Occur::Must, literal));
+                rest.push((Occur::Must, literal));
             }
             PartKind::Plain => {
-                let Some(literal) = literal else { continue };
+                any_plain = true;
                 let folded = fold_str(&part.text);
                 let units = segment(searcher, fields, &folded)?;
                 let required = required_units(units.len(), folded.chars().count());
@@ -295,81 +323,59 @@ pub fn compile(
                 }
                 for word in &part_words {
                     all_words.push((Occur::Must, word_in(fields, word)));
+                    if !words.contains(word) {
+                        words.push(word.clone());
+                    }
                 }
+                exact.push((Occur::Must, literal.box_clone()));
                 all_literals.push((Occur::Must, literal));
-                clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+                rest.push((Occur::Must, Box::new(BooleanQuery::new(either))));
                 literals.push(folded);
-                words.extend(part_words);
             }
         }
     }
     if literals.is_empty() {
         return Ok(Compiled {
-            query: Box::new(EmptyQuery),
+            exact: Box::new(EmptyQuery),
+            rest: None,
             literals,
             words,
         });
     }
-    clauses.push((
-        Occur::Should,
-        Box::new(ConstScoreQuery::new(
-            Box::new(BooleanQuery::new(all_literals)),
-            PHRASE_BONUS,
-        )),
-    ));
-    if all_words.len() > 1 {
-        clauses.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(
-                Box::new(BooleanQuery::new(all_words)),
-                ALL_WORDS_BONUS,
-            )),
-        ));
+    // Within the literal tier, the words rank: headings first, then BM25 over the text.
+    for word in &words {
+        exact.push((Occur::Should, word_in(fields, word)));
     }
-    if let Some(yearbook) = &filters.yearbook {
-        clauses.push((
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_text(fields.yearbook, yearbook),
-                IndexRecordOption::Basic,
-            )),
-        ));
-    }
-    if let Some(chapter) = &filters.chapter {
-        clauses.push((
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_text(fields.chapter, chapter),
-                IndexRecordOption::Basic,
-            )),
-        ));
-    }
-    if let Some(year) = filters.year {
-        clauses.push((
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_u64(fields.year, year),
-                IndexRecordOption::Basic,
-            )),
-        ));
-    }
+    exact.extend(
+        common
+            .iter()
+            .map(|(occur, query)| (*occur, query.box_clone())),
+    );
+    let rest = any_plain.then(|| {
+        rest.push((Occur::MustNot, Box::new(BooleanQuery::new(all_literals))));
+        if all_words.len() > 1 {
+            rest.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(all_words)),
+                    ALL_WORDS_BONUS,
+                )),
+            ));
+        }
+        rest.extend(common);
+        Box::new(BooleanQuery::new(rest)) as Box<dyn Query>
+    });
     Ok(Compiled {
-        query: Box::new(BooleanQuery::new(clauses)),
+        exact: Box::new(BooleanQuery::new(exact)),
+        rest,
         literals,
         words,
     })
 }
 
-/// Splits a score into its tier ("phrase", "all", "some") and its BM25 part.
+/// Splits a second-tier score into its tier ("all" or "some") and its BM25 part.
 pub fn tier_of(score: f32) -> (&'static str, f32) {
-    if score >= PHRASE_BONUS {
-        let rest = score - PHRASE_BONUS;
-        if rest >= ALL_WORDS_BONUS {
-            ("phrase", rest - ALL_WORDS_BONUS)
-        } else {
-            ("phrase", rest)
-        }
-    } else if score >= ALL_WORDS_BONUS {
+    if score >= ALL_WORDS_BONUS {
         ("all", score - ALL_WORDS_BONUS)
     } else {
         ("some", score)

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
@@ -117,16 +117,32 @@ impl Engine {
         let parts = query::parse(text)?;
         let searcher = self.reader.searcher();
         let compiled = query::compile(&searcher, &self.fields, &parts, &options.filters)?;
-        let top = searcher.search(
-            &compiled.query,
-            &TopDocs::with_limit(options.limit.max(1)).order_by_score(),
+        let limit = options.limit.max(1);
+        let (exact, exact_count) = searcher.search(
+            &compiled.exact,
+            &(TopDocs::with_limit(limit).order_by_score(), Count),
         )?;
-        let mut hits = Vec::with_capacity(top.len());
+        let mut ranked: Vec<(&str, f32, tantivy::DocAddress)> = exact
+            .into_iter()
+            .map(|(score, address)| ("phrase", score, address))
+            .collect();
+        if exact_count < limit {
+            if let Some(rest) = &compiled.rest {
+                let more = searcher.search(
+                    rest,
+                    &TopDocs::with_limit(limit - ranked.len()).order_by_score(),
+                )?;
+                for (score, address) in more {
+                    let (tier, bm25) = query::tier_of(score);
+                    ranked.push((tier, bm25, address));
+                }
+            }
+        }
+        let mut hits = Vec::with_capacity(ranked.len());
         let mut folded = FoldedText::default();
-        for (rank, (score, address)) in top.into_iter().enumerate() {
+        for (rank, (matched, score, address)) in ranked.into_iter().enumerate() {
             let document: TantivyDocument = searcher.doc(address)?;
-            let (matched, bm25) = query::tier_of(score);
-            let mut hit = self.hit_from(&document, rank + 1, bm25, matched);
+            let mut hit = self.hit_from(&document, rank + 1, score, matched);
             let body = self.text(&document, self.fields.body);
             let (snippet, highlights) =
                 snippet(&body, &compiled.literals, &compiled.words, &mut folded);

@@ -8,7 +8,7 @@
 //! lines (`版权所有`, `ICP备`, `声明:` …) are chrome and end the current entry. Pages that show
 //! their content twice yield each entry once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -55,9 +55,19 @@ static AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
 static CHROME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^(?:版权所有|版權所有|Copyright|©)",
-        r"|^(?:主办单位|主辦單位|承办单位|技术支持|技術支持|声明|聲明|政府网站标识码|网站标识码|发布时间|發布時間|来源|浏览次数|点击数)\s*[:：]",
-        r"|转载请注明|ICP备|ICP证|ICP證|公安备案|公网安备",
-        r"|^【?(?:打印|关闭)(?:本页|窗口)?】?$|^(?:联系我们|网站地图)$",
+        r"|^(?:主办单位|主辦單位|主办|主辦|承办单位|承辦單位|技术支持|技術支持|声明|聲明|政府网站标识码|网站标识码|發布時間|发布时间|发布日期|發布日期|来源|來源|信息来源|浏览次数|瀏覽次數|点击数|點擊數|分享到|上一篇|下一篇)\s*[:：]",
+        r"|转载请注明|轉載請註明|ICP备|ICP備|ICP证|ICP證|公安备案|公網安備|公网安备",
+        r"|^(?:【\s*(?:(?:打印|关闭|關閉|返回|收藏|加入收藏|推荐|推薦|分享|保存|纠错|糾錯|评论|評論|字体|字體|字号|字號)[^【】]{0,4}|[大中小])\s*】\s*)+$",
+        r"|^(?:打印|关闭|關閉)(?:本页|本頁|窗口)$|^(?:联系我们|聯繫我們|网站地图|網站地圖|相关文章|相關文章|相关链接|相關鏈接|返回顶部)$",
+    ))
+    .unwrap()
+});
+/// A line of page metadata (`时间：2018-07-03　来源：某网　字号：大 中 小`): a metadata key
+/// and a colon, then a date or a second key. A single key alone (`时间：`) may begin text.
+static META_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:发布|發布|更新|上传|上傳)?(?:时间|時間|日期)\s*[:：]\s*\d{4}\s*[-/.年]\s*\d{1,2}",
+        r"|^(?:发布|發布|更新)?(?:时间|時間|日期|作者|编辑|編輯|责任编辑|責任編輯|信息来源|來源|来源|点击|點擊|阅读|閱讀|浏览|瀏覽)\s*[:：].{0,60}(?:来源|來源|作者|点击|點擊|浏览|瀏覽|阅读|閱讀|字号|字號|字体|字體|编辑|編輯)(?:数|數|次数|次數|量)?\s*[:：]",
     ))
     .unwrap()
 });
@@ -87,10 +97,10 @@ static NUMBERED: LazyLock<[Regex; 5]> = LazyLock::new(|| {
 const NUMBERED_MAX_CHARS: usize = 40;
 
 const BULLETS: &[char] = &['•', '·', '●', '◆', '■', '▪', '○', '◇'];
-/// Punctuation that ends a sentence or a clause: a line ending in one was not hard-wrapped.
-const CLOSING: &[char] = &[
-    '。', '！', '？', '!', '?', '；', ';', '：', ':', '…', '”', '’', '」', '』', '）', ')', '】',
-    '》', '.',
+/// What ends a line of prose for good, when joining hard-wrapped lines: CJK sentence and
+/// clause ends (an ASCII `.` is more often a decimal point or part of an address).
+const WRAP_CLOSING: &[char] = &[
+    '。', '！', '？', '!', '?', '；', ';', '：', ':', '…', '”', '’', '」', '』', '）', ')', '》',
 ];
 
 fn is_space(c: char) -> bool {
@@ -100,14 +110,33 @@ fn is_space(c: char) -> bool {
 /// Trims spaces (including U+00A0 and U+3000) and a leading bullet.
 fn clean(line: &str) -> (&str, bool) {
     let trimmed = line.trim_matches(is_space);
+    // `•` is always a bullet; `·` and the like only when a space follows (a line may start
+    // with the `·` of a name cut by hard wrapping: `·纳瓦夫`).
     match trimmed.strip_prefix(BULLETS) {
-        Some(rest) => (rest.trim_matches(is_space), true),
-        None => (trimmed, false),
+        Some(rest) if trimmed.starts_with('•') || rest.is_empty() || rest.starts_with(is_space) => {
+            (rest.trim_matches(is_space), true)
+        }
+        _ => (trimmed, false),
     }
 }
 
 fn is_chrome(line: &str) -> bool {
-    line.chars().count() <= 80 && CHROME.is_match(line)
+    line.chars().count() <= 80 && (CHROME.is_match(line) || META_LINE.is_match(line))
+}
+
+/// Words that open a report's preamble, never its title.
+const PREAMBLE_HEADINGS: &[&str] = &[
+    "前言", "概述", "概況", "概况", "序", "序言", "引言", "綜述", "综述", "總述", "总述",
+];
+
+/// A line that can be a page's title: short, not a sentence, not a numbered heading.
+fn is_title_like(line: &str) -> bool {
+    line.chars().count() <= 40
+        && !line.ends_with(['。', '！', '？', '；', '：', ':', '，', ','])
+        && !PREAMBLE_HEADINGS.contains(&line)
+        && numbered_kind(line).is_none()
+        && !DAY.is_match(line)
+        && !SAME_DAY.is_match(line)
 }
 
 /// Splits `【heading】rest` at the bracket that closes the opening one, so that headings
@@ -262,33 +291,134 @@ fn bracketed_heading(line: &str) -> bool {
     !is_chrome(line) && entry_heading(line).is_some()
 }
 
-/// The width a hard-wrapped page wraps its lines at, if it is one: most body lines share
-/// the longest length (or one less), as text cut at a fixed width does.
-fn wrap_width(lines: &[(&str, &str, bool)]) -> Option<usize> {
-    let lengths: Vec<usize> = lines
+/// The width a hard-wrapped page wraps its lines at, if it is one: most lines of twelve
+/// characters or more share one length (or one less, a trailing space), and hardly any
+/// line is longer, as text cut at a fixed width is.
+fn wrap_width(raws: &[&str]) -> Option<usize> {
+    let lengths: Vec<usize> = raws
         .iter()
-        .map(|(line, _, _)| line.chars().count())
+        .map(|raw| raw.chars().count())
         .filter(|&n| n >= 12)
         .collect();
-    let widest = *lengths.iter().max()?;
-    let at_width = lengths.iter().filter(|&&n| n + 1 >= widest).count();
-    (at_width >= 5 && at_width * 2 >= lengths.len()).then_some(widest)
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for &n in &lengths {
+        *counts.entry(n).or_default() += 1;
+    }
+    let (&width, _) = counts
+        .iter()
+        .max_by_key(|&(&n, &count)| (count + counts.get(&(n + 1)).copied().unwrap_or(0), n))?;
+    let width = if counts.contains_key(&(width + 1)) {
+        width + 1
+    } else {
+        width
+    };
+    let full: Vec<&str> = raws
+        .iter()
+        .copied()
+        .filter(|raw| {
+            let n = raw.chars().count();
+            n + 1 >= width && n <= width
+        })
+        .collect();
+    let longer = lengths.iter().filter(|&&n| n > width).count();
+    // Text cut at a width breaks mid-sentence; verse and lists of equal lines do not.
+    let mid_sentence = full
+        .iter()
+        .filter(|raw| {
+            let raw = raw.trim_end();
+            !raw.ends_with(WRAP_CLOSING) && !raw.ends_with(['，', '、', ','])
+        })
+        .count();
+    (width >= 16
+        && full.len() >= 3
+        && full.len() * 3 >= lengths.len()
+        && longer <= 1 + lengths.len() / 10
+        && mid_sentence * 2 >= full.len())
+    .then_some(width)
 }
 
-/// Appends a line to an entry's text: a new paragraph, or the rest of a hard-wrapped one
-/// when `wrapped`.
-fn append(text: &mut String, line: &str, wrapped: bool) {
-    if text.is_empty() {
-        text.push_str(line);
-        return;
-    }
-    if wrapped {
-        let ascii_words = text.ends_with(|c: char| c.is_ascii_alphabetic())
-            && line.starts_with(|c: char| c.is_ascii_alphabetic());
-        if ascii_words {
-            text.push(' ');
+/// A `【heading` cut before its `】`: the next line finishes it (`登樓賦】張九齡`).
+fn heading_continues(previous: Option<&(String, String, bool)>, line: &str) -> bool {
+    previous.is_some_and(|(previous, _, _)| {
+        previous.starts_with('【') && !previous.contains('】') && previous.chars().count() >= 12
+    }) && line
+        .find('】')
+        .is_some_and(|at| !line[..at].contains('【') && line[..at].chars().count() <= 40)
+}
+
+/// A line that starts something of its own: an entry, a day, a numbered heading, an author
+/// line.
+fn opens_something(line: &str) -> bool {
+    line.starts_with('【')
+        || DAY.is_match(line)
+        || SAME_DAY.is_match(line)
+        || numbered_kind(line).is_some()
+        || AUTHOR.is_match(line)
+}
+
+/// A paragraph's first line, set in by spaces (a hard-wrapped line that continues its
+/// paragraph starts at the margin).
+fn indented(raw: &str) -> bool {
+    raw.starts_with(['\u{3000}', '\u{a0}', '\t']) || raw.starts_with("  ")
+}
+
+/// Joins the lines of a hard-wrapped page back into paragraphs: a line cut at the page's
+/// wrap width (not ending a sentence) continues on the next line unless that one is set in,
+/// bulleted or after a blank line. Returns (line, raw line, bulleted) triples, blank lines
+/// dropped.
+fn unwrap_lines(raws: &[String]) -> Vec<(String, String, bool)> {
+    let trimmed: Vec<&str> = raws.iter().map(|raw| raw.as_str()).collect();
+    let width = wrap_width(&trimmed);
+    let mut out: Vec<(String, String, bool)> = Vec::with_capacity(raws.len());
+    let mut gap = true;
+    // The previous physical line: whether it was cut at the wrap width, and whether it
+    // ended a sentence.
+    let mut cut = false;
+    let mut closed = false;
+    // A page that sets its paragraphs in says with its margin where a paragraph starts:
+    // there a full line that happens to end on a 。 or ” still continues.
+    let indents = width.is_some() && raws.iter().filter(|raw| indented(raw)).count() >= 3;
+    for raw in raws {
+        let (line, bulleted) = clean(raw);
+        if line.is_empty() {
+            gap = true;
+            continue;
         }
-    } else {
+        let joins = !gap
+            && !bulleted
+            && (cut
+                && !indented(raw)
+                && bracketed(line).is_none()
+                && (!closed || (indents && !opens_something(line)))
+                || heading_continues(out.last(), line));
+        gap = false;
+        cut = width.is_some_and(|width| {
+            let n = raw.chars().count();
+            n + 1 >= width && n <= width
+        });
+        closed = line.ends_with(WRAP_CLOSING);
+        if joins {
+            let (previous, previous_raw, _) = out.last_mut().expect("checked above");
+            // A space the cut fell on stays one space.
+            let space = previous_raw.ends_with(|c: char| c.is_ascii_whitespace())
+                || raw.starts_with(|c: char| c.is_ascii_whitespace());
+            let joint = if space { " " } else { "" };
+            previous.push_str(joint);
+            previous.push_str(line);
+            let kept = previous_raw.trim_end().len();
+            previous_raw.truncate(kept);
+            previous_raw.push_str(joint);
+            previous_raw.push_str(raw.trim());
+        } else {
+            out.push((line.to_string(), raw.clone(), bulleted));
+        }
+    }
+    out
+}
+
+/// Appends a paragraph to an entry's text.
+fn append(text: &mut String, line: &str) {
+    if !text.is_empty() {
         text.push('\n');
     }
     text.push_str(line);
@@ -341,17 +471,12 @@ fn remove_repeats(entries: &mut Vec<Entry>, mode: Mode) {
 
 /// Splits a page into entries and reads its place.
 pub fn sectionize(page: &Page) -> Sectioned {
-    let lines: Vec<(&str, &str, bool)> = page
-        .lines
+    let unwrapped = unwrap_lines(&page.lines);
+    let lines: Vec<(&str, &str, bool)> = unwrapped
         .iter()
-        .map(|raw| {
-            let (line, bulleted) = clean(raw);
-            (line, raw.as_str(), bulleted)
-        })
-        .filter(|(line, _, _)| !line.is_empty())
+        .map(|(line, raw, bulleted)| (line.as_str(), raw.as_str(), *bulleted))
         .collect();
     let mode = page_mode(&lines);
-    let wrap = wrap_width(&lines);
 
     let mut trail: Option<Place> = None;
     let mut volume_line: Option<String> = None;
@@ -362,16 +487,11 @@ pub fn sectionize(page: &Page) -> Sectioned {
     // Lines after the page's own metadata and before the first entry (a numbered page's
     // preamble).
     let mut pending: Vec<String> = Vec::new();
-    // The line before this one, when it was part of the current entry: a line cut at the
-    // page's wrap width continues on the next.
-    let mut previous: Option<&str> = None;
+    // A plain title line: on a page whose markup names no title, the first short line
+    // after the trail (before any entry) is the article's title.
+    let mut line_title: Option<String> = None;
 
     for &(line, raw, bulleted) in &lines {
-        let continues = previous.take().is_some_and(|previous| {
-            wrap.is_some_and(|width| previous.chars().count() + 1 >= width)
-                && !previous.ends_with(CLOSING)
-                && !bulleted
-        });
         if trail.is_none() && current.is_none() {
             if let Some(place) = parse_trail(line) {
                 trail = Some(place);
@@ -403,7 +523,11 @@ pub fn sectionize(page: &Page) -> Sectioned {
         if let Some((heading, rest)) = opened {
             entries.extend(current.take());
             if !pending.is_empty() {
-                let title = page.title.as_deref().or(bullet_title.as_deref());
+                let title = page
+                    .title
+                    .as_deref()
+                    .or(bullet_title.as_deref())
+                    .or(line_title.as_deref());
                 entries.extend(preamble(&pending, title));
                 pending.clear();
             }
@@ -412,12 +536,11 @@ pub fn sectionize(page: &Page) -> Sectioned {
                 lead: rest,
                 parts: Vec::new(),
             });
-            previous = Some(line);
             continue;
         }
         match current.as_mut() {
             Some(entry) => {
-                let sub = if mode == Mode::Chronicle || continues {
+                let sub = if mode == Mode::Chronicle {
                     None
                 } else {
                     subhead(raw)
@@ -425,11 +548,10 @@ pub fn sectionize(page: &Page) -> Sectioned {
                 match sub {
                     Some((subheading, body)) => entry.parts.push(Part { subheading, body }),
                     None => match entry.parts.last_mut() {
-                        Some(part) => append(&mut part.body, line, continues),
-                        None => append(&mut entry.lead, line, continues),
+                        Some(part) => append(&mut part.body, line),
+                        None => append(&mut entry.lead, line),
                     },
                 }
-                previous = Some(line);
             }
             None => {
                 if volume_year(line).is_some() {
@@ -442,7 +564,18 @@ pub fn sectionize(page: &Page) -> Sectioned {
                     pending.clear();
                 } else if bulleted && bullet_title.as_deref() == Some(line) {
                     pending.clear();
-                } else if matches!(mode, Mode::Numbered(_) | Mode::Plain) {
+                } else if !bulleted
+                    && trail.is_some()
+                    && pending.is_empty()
+                    && page.title.is_none()
+                    && bullet_title.is_none()
+                    && line_title.is_none()
+                    && entries.is_empty()
+                    && is_title_like(line)
+                {
+                    line_title = Some(line.to_string());
+                } else if matches!(mode, Mode::Numbered(_) | Mode::Plain) && author.is_none() {
+                    // After the author line only site chrome and lists of other pages follow.
                     pending.push(line.to_string());
                 }
             }
@@ -462,7 +595,7 @@ pub fn sectionize(page: &Page) -> Sectioned {
             place.volume = Some(volume);
         }
     }
-    if let Some(title) = page.title.clone().or(bullet_title) {
+    if let Some(title) = page.title.clone().or(bullet_title).or(line_title) {
         place.article = Some(title);
     }
     place.author = author;
@@ -653,5 +786,62 @@ mod tests {
             sectioned.entries[1].lead,
             "全县有汉族、回族、满族、蒙古族等民族，少数民族人口占总人口的千分之二。"
         );
+    }
+
+    #[test]
+    fn site_chrome_of_other_layouts_is_not_content() {
+        let sectioned = sectionize(&page(&[
+            "栏目导航",
+            "您现在的位置：首页 > 某区情网 > 年鉴 > 某市年鉴 > 2019卷 > 经济",
+            "发布日期：2018-7-3　　信息来源：某区情网　　点击数：",
+            "时间：2018-07-03来源：某区情网字号：大 中 小",
+            "前言",
+            "各位代表：",
+            "一、过去一年",
+            "正文。",
+            "二、今年工作",
+            "正文。",
+            "供稿：李四",
+            "【打印本页】【关闭窗口】",
+            "主办单位：某地方志办公室　技术支持：某公司",
+        ]));
+        assert_eq!(
+            headings(&sectioned),
+            ["前言", "一、过去一年", "二、今年工作"]
+        );
+        assert_eq!(sectioned.place.author.as_deref(), Some("李四"));
+        // 【中共中央】 is an entry, not a 【中】 font-size link.
+        let sectioned = sectionize(&page(&["【中共中央】　正文。", "【打印】【关闭】"]));
+        assert_eq!(headings(&sectioned), ["中共中央"]);
+    }
+
+    #[test]
+    fn a_hard_wrapped_archive_reads_its_title_and_joins_indented_paragraphs() {
+        let sectioned = sectionize(&page(&[
+            "位置：首页 > 山东地情 > 某县年鉴 > 2019年卷 > 人口",
+            "",
+            "人口概况",
+            "",
+            "【人口】年末全县总人口为三十八万人，比上年增加一千二百人，其中男性",
+            "十九万人，女性十九万人，国务院总理李强在致电艾哈迈德·纳瓦夫·艾哈",
+            "·迈德时说，“人口自然增长率千分之三点一。”",
+            "　　出生率与上年相比基本持平，死亡率略有下降，人口结构继续优化，老",
+            "龄化程度加深，全县六十岁以上的人口占比百分之二十一点五，比上年提高",
+            "零点八个百分点。",
+            "【民族与宗教信仰的基本情况以及少数民族人口的分布变化和今后",
+            "发展趋势】全县有汉族、回族等民族。",
+        ]));
+        assert_eq!(sectioned.place.article.as_deref(), Some("人口概况"));
+        assert_eq!(sectioned.place.volume.as_deref(), Some("2019年卷"));
+        assert_eq!(sectioned.place.year, Some(2019));
+        let entries = &sectioned.entries;
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert!(
+            entries[0].lead.contains("艾哈迈德·纳瓦夫·艾哈·迈德"),
+            "{entries:?}"
+        );
+        assert!(entries[0].lead.contains("\n出生率"), "{entries:?}");
+        assert!(entries[0].lead.contains("人口结构继续优化，老龄化程度"));
+        assert!(entries[1].heading.ends_with("今后发展趋势"), "{entries:?}");
     }
 }

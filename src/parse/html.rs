@@ -181,11 +181,78 @@ fn title_of(document: &Html) -> Option<String> {
     }
     let title = scraper::Selector::parse("title").expect("static selector");
     let text = document.select(&title).map(text_of).next()?;
-    let first = text
-        .split(['-', '_', '|', '—'])
-        .map(str::trim)
-        .find(|part| !part.is_empty())?;
-    Some(first.to_string())
+    strip_title_suffix(&text)
+}
+
+/// Separators that always set a site or section name off a page title.
+const STRONG_SEPARATORS: &[&str] = &["_", "|", "｜", " - ", " – ", " — ", "--", "——", " · "];
+/// Separators that do only when what follows reads as a site or section name (a title may
+/// itself hold `1-2月` or `中国—东盟`).
+const WEAK_SEPARATORS: &[&str] = &["-", "—", "－"];
+/// How site and section names end.
+const SITE_SUFFIXES: &[&str] = &[
+    "网",
+    "網",
+    "站",
+    "馆",
+    "館",
+    "年鉴",
+    "年鑑",
+    "志",
+    "办公室",
+    "辦公室",
+    "政府",
+    "委员会",
+    "委員會",
+    "中心",
+    "频道",
+    "頻道",
+    "首页",
+    "首頁",
+    "栏目",
+    "欄目",
+    "数据库",
+    "數據庫",
+];
+
+fn looks_like_site(part: &str) -> bool {
+    let part = part.trim();
+    !part.is_empty() && SITE_SUFFIXES.iter().any(|suffix| part.ends_with(suffix))
+}
+
+/// The article part of a `<title>`: site and section names after separators go
+/// (`扶贫开发_农牧林水_内蒙古年鉴_内蒙古区情网`, `扶贫开发-内蒙古区情网`), a title's own
+/// dashes stay (`1-2月我国服务贸易-某网`).
+fn strip_title_suffix(text: &str) -> Option<String> {
+    let mut rest = text.trim();
+    loop {
+        let strong = STRONG_SEPARATORS
+            .iter()
+            .filter_map(|sep| rest.find(sep).map(|at| (at, sep.len())))
+            .min();
+        if let Some((at, len)) = strong {
+            let before = rest[..at].trim();
+            rest = if before.is_empty() {
+                rest[at + len..].trim()
+            } else {
+                before
+            };
+            continue;
+        }
+        let weak = WEAK_SEPARATORS
+            .iter()
+            .filter_map(|sep| rest.rfind(sep).map(|at| (at, sep.len())))
+            .max();
+        match weak {
+            Some((at, len))
+                if looks_like_site(&rest[at + len..]) && !rest[..at].trim().is_empty() =>
+            {
+                rest = rest[..at].trim();
+            }
+            _ => break,
+        }
+    }
+    (!rest.is_empty()).then(|| rest.to_string())
 }
 
 #[cfg(test)]
@@ -210,6 +277,24 @@ mod tests {
                 "下一行"
             ]
         );
+    }
+
+    #[test]
+    fn titles_lose_site_names_but_keep_their_own_dashes() {
+        for (title, article) in [
+            ("扶贫开发-内蒙古区情网", "扶贫开发"),
+            ("扶贫开发_农牧林水_内蒙古年鉴_内蒙古区情网", "扶贫开发"),
+            ("1-2月我国服务贸易-内蒙古区情网", "1-2月我国服务贸易"),
+            ("李强出席中国—印度尼_政治_某年鉴", "李强出席中国—印度尼"),
+            ("人口 - 某县年鉴 - 山东地情网", "人口"),
+            ("中国—东盟博览会", "中国—东盟博览会"),
+        ] {
+            assert_eq!(
+                strip_title_suffix(title).as_deref(),
+                Some(article),
+                "{title}"
+            );
+        }
     }
 
     #[test]

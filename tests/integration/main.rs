@@ -1,7 +1,9 @@
 //! The integration tests: one binary built from modules (ripgrep's layout).
 
+mod encodings;
 mod formats;
 mod grep_parity;
+mod hostile;
 mod incremental;
 mod json;
 mod real_page;
