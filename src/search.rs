@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
@@ -118,15 +118,12 @@ impl Engine {
         let searcher = self.reader.searcher();
         let compiled = query::compile(&searcher, &self.fields, &parts, &options.filters)?;
         let limit = options.limit.max(1);
-        let (exact, exact_count) = searcher.search(
-            &compiled.exact,
-            &(TopDocs::with_limit(limit).order_by_score(), Count),
-        )?;
+        let exact = searcher.search(&compiled.exact, &TopDocs::with_limit(limit).order_by_score())?;
         let mut ranked: Vec<(&str, f32, tantivy::DocAddress)> = exact
             .into_iter()
             .map(|(score, address)| ("phrase", score, address))
             .collect();
-        if exact_count < limit {
+        if ranked.len() < limit {
             if let Some(rest) = &compiled.rest {
                 let more = searcher.search(
                     rest,
