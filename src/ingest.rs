@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::TermQuery;
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
 use crate::decode::decode;
@@ -164,9 +164,14 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
     }
 
     let (index, fields, stale) = match index::open_for_writing(&options.index, &wanted) {
-        // An index that cannot even be opened (another schema, a damaged meta.json) is only
-        // replaced when the user asked for a rebuild.
-        Err(Error::Incompatible { .. } | Error::Tantivy(_)) if options.rebuild => {
+        // An index of another format cannot be used or updated: it is replaced. One that
+        // cannot even be opened (a damaged meta.json) only when the user asks for a rebuild.
+        Err(Error::Incompatible { why, .. }) => {
+            remove_index_files(&options.index)?;
+            let (index, fields, _) = index::open_for_writing(&options.index, &wanted)?;
+            (index, fields, Some(why))
+        }
+        Err(Error::Tantivy(_)) if options.rebuild => {
             remove_index_files(&options.index)?;
             index::open_for_writing(&options.index, &wanted)?
         }
@@ -510,38 +515,50 @@ fn load_records(index: &Index, fields: &Fields) -> Result<HashMap<String, FileRe
         Term::from_field_text(fields.kind, KIND_FILE),
         IndexRecordOption::Basic,
     );
-    let addresses = searcher.search(&query, &DocSetCollector)?;
-    let mut records = HashMap::with_capacity(addresses.len());
-    for address in addresses {
-        let document: TantivyDocument = searcher.doc(address)?;
-        let text = |field| {
-            document
-                .get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
+    let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
+    for address in searcher.search(&query, &DocSetCollector)? {
+        by_segment
+            .entry(address.segment_ord)
+            .or_default()
+            .push(address.doc_id);
+    }
+    let mut records = HashMap::new();
+    for (segment_ord, docs) in by_segment {
+        let columns = searcher.segment_reader(segment_ord).fast_fields();
+        let strings = |name: &str| -> Result<tantivy::columnar::StrColumn> {
+            columns.str(name)?.ok_or_else(|| {
+                Error::Damaged(format!("the file records lack their `{name}` column"))
+            })
         };
-        let key = text(fields.file_key);
-        records.insert(
-            key,
-            FileRecord {
-                size: document
-                    .get_first(fields.file_size)
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0),
-                mtime_ns: document
-                    .get_first(fields.file_mtime)
-                    .and_then(|v| v.as_i64())
-                    .unwrap_or(0),
-                hash: text(fields.file_hash),
-                entries: document
-                    .get_first(fields.file_entries)
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0),
-                encoding: text(fields.file_encoding),
-                note: text(fields.file_note),
-            },
+        let (key, hash, encoding, note) = (
+            strings("file_key")?,
+            strings("file_hash")?,
+            strings("file_encoding")?,
+            strings("file_note")?,
         );
+        let size = columns.u64("file_size")?;
+        let mtime = columns.i64("file_mtime")?;
+        let entries = columns.u64("file_entries")?;
+        let text = |column: &tantivy::columnar::StrColumn, doc: u32| -> String {
+            let mut out = String::new();
+            if let Some(ordinal) = column.term_ords(doc).next() {
+                let _ = column.ord_to_str(ordinal, &mut out);
+            }
+            out
+        };
+        for doc in docs {
+            records.insert(
+                text(&key, doc),
+                FileRecord {
+                    size: size.first(doc).unwrap_or(0),
+                    mtime_ns: mtime.first(doc).unwrap_or(0),
+                    hash: text(&hash, doc),
+                    entries: entries.first(doc).unwrap_or(0),
+                    encoding: text(&encoding, doc),
+                    note: text(&note, doc),
+                },
+            );
+        }
     }
     Ok(records)
 }

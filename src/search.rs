@@ -118,7 +118,10 @@ impl Engine {
         let searcher = self.reader.searcher();
         let compiled = query::compile(&searcher, &self.fields, &parts, &options.filters)?;
         let limit = options.limit.max(1);
-        let exact = searcher.search(&compiled.exact, &TopDocs::with_limit(limit).order_by_score())?;
+        let exact = searcher.search(
+            &compiled.exact,
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
         let mut ranked: Vec<(&str, f32, tantivy::DocAddress)> = exact
             .into_iter()
             .map(|(score, address)| ("phrase", score, address))

@@ -199,3 +199,33 @@ fn a_new_user_dictionary_triggers_a_rebuild_and_recall_does_not_depend_on_it() {
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].matched, "phrase");
 }
+
+#[test]
+fn an_index_of_another_format_is_replaced_saying_why() {
+    let workspace = Workspace::new();
+    workspace.write("a.txt", page("甲条目", "测试甲的正文"));
+    std::fs::create_dir_all(workspace.index()).unwrap();
+    let mut builder = tantivy::schema::Schema::builder();
+    builder.add_text_field("old", tantivy::schema::TEXT);
+    tantivy::Index::create_in_dir(workspace.index(), builder.build()).unwrap();
+
+    let search = crate::util::yearbook()
+        .args(["search", "甲", "--index"])
+        .arg(workspace.index())
+        .output()
+        .unwrap();
+    assert_eq!(search.status.code(), Some(2));
+    assert!(String::from_utf8(search.stderr)
+        .unwrap()
+        .contains("another version"));
+
+    let ingest = workspace.ingest();
+    assert!(ingest.status.success());
+    let stderr = String::from_utf8(ingest.stderr).unwrap();
+    assert!(
+        stderr
+            .contains("rebuilt the index from scratch: its format was written by another version"),
+        "{stderr}"
+    );
+    assert_eq!(workspace.search("甲条目", &[]).len(), 1);
+}
