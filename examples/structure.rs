@@ -22,7 +22,6 @@ use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Deserialize;
-use yearbook::place::{place_from_segments, Place};
 use yearbook::sectionize::{sectionize, Entry};
 
 #[derive(Debug, Deserialize)]
@@ -102,18 +101,6 @@ fn our_key(entry: &Entry) -> Key {
     )
 }
 
-/// Same as src/ingest.rs `folder_place`: `site/yearbook/volume/chapter/page`.
-fn folder_place(relative: &str) -> Place {
-    let mut folders: Vec<String> = relative.split('/').map(str::to_string).collect();
-    folders.pop();
-    if folders.is_empty() {
-        return Place::default();
-    }
-    let mut place = place_from_segments(&folders, true);
-    place.article = None;
-    place
-}
-
 fn kind_of(page: &TruthPage) -> &'static str {
     match page.chapter.as_deref() {
         Some("大事记") => "chronicle (大事记)",
@@ -176,7 +163,9 @@ fn check(shelf: &Path, page: &TruthPage) -> Checked {
         yearbook::parse::text::parse(&decoded.text)
     };
     let mut sectioned = sectionize(&parsed);
-    sectioned.place.fill_from(&folder_place(&page.path));
+    sectioned
+        .place
+        .fill_from(&yearbook::ingest::folder_place(&page.path));
     let place = &sectioned.place;
     let same = |ours: &Option<String>, truth: &Option<String>| {
         ours.as_deref().map(norm) == truth.as_deref().map(norm)

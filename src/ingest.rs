@@ -684,7 +684,7 @@ fn read_file(
 }
 
 /// The place the folders above a file suggest: `site/yearbook/volume/chapter/page`.
-fn folder_place(relative: &str) -> Place {
+pub fn folder_place(relative: &str) -> Place {
     let mut folders: Vec<String> = relative.split('/').map(str::to_string).collect();
     folders.pop();
     if folders.is_empty() {

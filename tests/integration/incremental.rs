@@ -162,11 +162,7 @@ fn an_index_built_by_another_analyzer_is_detected_and_rebuilt() {
     assert!(workspace.ingest().status.success());
     set_payload_analyzer(&workspace.index(), 0);
 
-    let search = crate::util::yearbook()
-        .args(["search", "甲", "--index"])
-        .arg(workspace.index())
-        .output()
-        .unwrap();
+    let search = workspace.search_output("甲");
     assert_eq!(search.status.code(), Some(2));
     let stderr = String::from_utf8(search.stderr).unwrap();
     assert!(
@@ -209,11 +205,7 @@ fn an_index_of_another_format_is_replaced_saying_why() {
     builder.add_text_field("old", tantivy::schema::TEXT);
     tantivy::Index::create_in_dir(workspace.index(), builder.build()).unwrap();
 
-    let search = crate::util::yearbook()
-        .args(["search", "甲", "--index"])
-        .arg(workspace.index())
-        .output()
-        .unwrap();
+    let search = workspace.search_output("甲");
     assert_eq!(search.status.code(), Some(2));
     assert!(String::from_utf8(search.stderr)
         .unwrap()

@@ -64,6 +64,21 @@ fn clean_contents(corpus: &Path) -> BTreeMap<String, (String, String, String)> {
     contents(&index)
 }
 
+/// Runs `yearbook verify` and fails with its report unless the index is whole.
+fn assert_verifies(index: &Path, context: &str) {
+    let verify = yearbook()
+        .arg("verify")
+        .arg("--index")
+        .arg(index)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{context}: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
 fn ingest_command(workspace: &Workspace) -> Command {
     let mut command = Command::new(binary());
     command
@@ -135,17 +150,7 @@ fn kill_9_at_random_points_never_damages_and_converges() {
         }
         child.wait().unwrap();
         // The index opens, verifies and answers, with no entry twice.
-        let verify = yearbook()
-            .arg("verify")
-            .arg("--index")
-            .arg(workspace.index())
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "round {round}: {}",
-            String::from_utf8_lossy(&verify.stdout)
-        );
+        assert_verifies(&workspace.index(), &format!("round {round}"));
         contents(&workspace.index());
     }
     assert!(ingest_command(&workspace).status().unwrap().success());
@@ -396,17 +401,7 @@ fn damaged_index_files_are_reported_never_panic_and_rebuild_recovers() {
             "{case}: {}",
             String::from_utf8_lossy(&rebuild.stderr)
         );
-        let verify = yearbook()
-            .arg("verify")
-            .arg("--index")
-            .arg(workspace.index())
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "{case}: after rebuild: {}",
-            String::from_utf8_lossy(&verify.stdout)
-        );
+        assert_verifies(&workspace.index(), &format!("{case}: after rebuild"));
         assert_eq!(
             workspace.search("易地扶贫搬迁", &[])[0].heading,
             "易地扶贫搬迁工程",

@@ -71,6 +71,16 @@ impl Workspace {
             .unwrap()
     }
 
+    /// Runs `yearbook search QUERY` (human output) on this workspace's index.
+    pub fn search_output(&self, query: &str) -> Output {
+        yearbook()
+            .args(["search", "--index"])
+            .arg(self.index())
+            .arg(query)
+            .output()
+            .unwrap()
+    }
+
     /// Runs `yearbook search --json` and deserializes the hits.
     pub fn search(&self, query: &str, extra: &[&str]) -> Vec<Hit> {
         let mut command = yearbook();
