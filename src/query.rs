@@ -119,6 +119,86 @@ pub struct Compiled {
     pub words: Vec<String>,
 }
 
+/// Wraps a query whose scorer is used as an exclusion set (`MustNot`).
+///
+/// tantivy 0.27's exclusion calls `seek_danger` on the excluded scorer, and its phrase scorer
+/// asserts (in debug builds) that the target is not behind its current document, which the
+/// `seek_danger` contract allows. This wrapper only ever seeks forward and relies on the
+/// default, safe `seek_danger`.
+#[derive(Debug)]
+struct ForwardOnly(Box<dyn Query>);
+
+impl Clone for ForwardOnly {
+    fn clone(&self) -> Self {
+        ForwardOnly(self.0.box_clone())
+    }
+}
+
+struct ForwardOnlyWeight(Box<dyn tantivy::query::Weight>);
+
+struct ForwardOnlyScorer(Box<dyn tantivy::query::Scorer>);
+
+impl Query for ForwardOnly {
+    fn weight(
+        &self,
+        enable_scoring: tantivy::query::EnableScoring<'_>,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        Ok(Box::new(ForwardOnlyWeight(self.0.weight(enable_scoring)?)))
+    }
+}
+
+impl tantivy::query::Weight for ForwardOnlyWeight {
+    fn scorer(
+        &self,
+        reader: &tantivy::SegmentReader,
+        boost: tantivy::Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        Ok(Box::new(ForwardOnlyScorer(self.0.scorer(reader, boost)?)))
+    }
+
+    fn explain(
+        &self,
+        reader: &tantivy::SegmentReader,
+        doc: tantivy::DocId,
+    ) -> tantivy::Result<tantivy::query::Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+impl tantivy::DocSet for ForwardOnlyScorer {
+    fn advance(&mut self) -> tantivy::DocId {
+        self.0.advance()
+    }
+
+    fn seek(&mut self, target: tantivy::DocId) -> tantivy::DocId {
+        let doc = self.0.doc();
+        if doc >= target {
+            doc
+        } else {
+            self.0.seek(target)
+        }
+    }
+
+    fn doc(&self) -> tantivy::DocId {
+        self.0.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.0.size_hint()
+    }
+}
+
+impl tantivy::query::Scorer for ForwardOnlyScorer {
+    fn score(&mut self) -> tantivy::Score {
+        self.0.score()
+    }
+}
+
+/// `MustNot` over a query, safe for phrase queries (see [`ForwardOnly`]).
+fn excluding(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::MustNot, Box::new(ForwardOnly(query)))
+}
+
 fn literal_in(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
     let mut tokens = Vec::new();
     CharTokenizer::tokenize_into(text, &mut tokens);
@@ -287,8 +367,8 @@ pub fn compile(
         };
         match part.kind {
             PartKind::Exclude => {
-                exact.push((Occur::MustNot, literal.box_clone()));
-                rest.push((Occur::MustNot, literal));
+                exact.push(excluding(literal.box_clone()));
+                rest.push(excluding(literal));
             }
             PartKind::Phrase => {
                 literals.push(fold_str(&part.text));
@@ -352,7 +432,7 @@ pub fn compile(
             .map(|(occur, query)| (*occur, query.box_clone())),
     );
     let rest = any_plain.then(|| {
-        rest.push((Occur::MustNot, Box::new(BooleanQuery::new(all_literals))));
+        rest.push(excluding(Box::new(BooleanQuery::new(all_literals))));
         if all_words.len() > 1 {
             rest.push((
                 Occur::Should,

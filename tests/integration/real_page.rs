@@ -316,3 +316,35 @@ fn show_prints_the_whole_entry_with_its_parts() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no entry with id no-such-id"));
 }
+
+#[test]
+fn exclusions_and_required_phrases_follow_grep() {
+    let workspace = real_workspace();
+    let with = grep("扶贫");
+    let without: BTreeSet<_> = with.difference(&grep("金融")).cloned().collect();
+    let hits = workspace.search("扶贫 -金融", &[]);
+    let phrase: BTreeSet<_> = hits
+        .iter()
+        .filter(|h| h.matched == "phrase")
+        .map(key)
+        .collect();
+    assert_eq!(phrase, without);
+    assert!(hits.iter().all(|hit| !grep("金融").contains(&key(hit))));
+
+    let required = workspace.search("\"嘎查村\" 扶贫", &[]);
+    let both: BTreeSet<_> = grep("嘎查村")
+        .intersection(&grep("扶贫"))
+        .cloned()
+        .collect();
+    let found: BTreeSet<_> = required.iter().map(key).collect();
+    assert!(
+        found.is_subset(&grep("嘎查村")),
+        "a quoted part is required"
+    );
+    let phrase: BTreeSet<_> = required
+        .iter()
+        .filter(|h| h.matched == "phrase")
+        .map(key)
+        .collect();
+    assert_eq!(phrase, both);
+}
