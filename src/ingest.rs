@@ -291,11 +291,19 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
                         &progress,
                     )?;
                 }
+                progress.set_message(format!(
+                    "{} files, {} entries",
+                    summary.files_read, summary.entries_indexed
+                ));
             }
             Ok(())
         });
         applied?;
-        progress.finish_and_clear();
+        progress.set_message(format!(
+            "{} files, {} entries; committing",
+            summary.files_read, summary.entries_indexed
+        ));
+        progress.enable_steady_tick(Duration::from_millis(120));
 
         for key in records.keys() {
             if !kept_keys.contains(key) {
@@ -310,6 +318,7 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;
+        progress.finish_and_clear();
         Ok(summary)
     })();
     let mut summary = match updated {
@@ -343,6 +352,8 @@ fn apply(
     progress: &ProgressBar,
 ) -> Result<()> {
     progress.inc(file.size);
+    // Warnings are printed above the bar, not through it.
+    let warn = &mut |warning: Warning| progress.suspend(|| warn(warning));
     let existed = records.contains_key(&file.key);
     let key_terms = (
         Term::from_field_text(fields.path_key, &file.key),
