@@ -156,3 +156,39 @@ fn search_builds_the_index_when_there_is_none() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("building it from"));
     assert_eq!(parse_hits(&output.stdout)[0].heading, "易地扶贫搬迁工程");
 }
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    // Far more output than a pipe buffer holds, so the writer meets the closed pipe.
+    let workspace = Workspace::new();
+    let page: String = (0..400)
+        .map(|n| {
+            format!(
+                "{{\"heading\":\"贫困{n}\",\"body\":\"{}\"}}\n",
+                "扶贫开发".repeat(60)
+            )
+        })
+        .collect();
+    workspace.write("many.jsonl", page);
+    assert!(workspace.ingest().status.success());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("yearbook"))
+        .args(["search", "--json", "--limit", "1000", "--index"])
+        .arg(workspace.index())
+        .arg("贫")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
