@@ -687,7 +687,11 @@ fn read_file(
             mtime_ns: file.mtime_ns,
             hash,
             entries: documents.len() as u64,
-            encoding: decoded.encoding.to_string(),
+            // A declaration the bytes contradicted is kept in the record, for `stats`.
+            encoding: match decoded.wrong_declaration {
+                Some(declared) => format!("{} (declared {declared})", decoded.encoding),
+                None => decoded.encoding.to_string(),
+            },
             note,
         },
         documents,

@@ -131,3 +131,42 @@ fn the_index_folder_inside_the_corpus_is_never_indexed() {
         );
     }
 }
+
+fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("present");
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+}
+
+#[test]
+fn stats_show_encodings_skips_and_contradicted_declarations() {
+    let workspace = Workspace::new();
+    workspace.write("gbk.html", GBK_PAGE);
+    workspace.write(
+        "big5-declared-gb2312.html",
+        replace(BIG5_PAGE, b"charset=\"big5\"", b"charset=\"gb2312\""),
+    );
+    workspace.write("empty.html", b"");
+    assert!(workspace.ingest().status.success());
+    // The Big5 page is read as Big5 despite its declaration.
+    assert_eq!(workspace.search("易地扶贫搬迁", &[])[0].heading, "工業經濟");
+    let output = yearbook()
+        .args(["stats", "--json", "--index"])
+        .arg(workspace.index())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stats: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(stats["files"], 3);
+    assert_eq!(stats["entries"], 2);
+    assert_eq!(stats["encodings"]["GBK"], 1);
+    assert_eq!(stats["encodings"]["Big5 (declared GBK)"], 1);
+    assert_eq!(stats["skipped"][0]["path"], "empty.html");
+    assert_eq!(stats["skipped"][0]["reason"], "empty file");
+    let volumes = stats["volumes"].as_array().unwrap();
+    assert!(volumes
+        .iter()
+        .any(|v| v["yearbook"] == "测试市年鉴" && v["volume"] == "2019卷" && v["entries"] == 1));
+}
