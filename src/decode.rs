@@ -85,44 +85,53 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         });
     }
     let declared = declared_charset(bytes);
-    if let Some(encoding) = declared.filter(|&encoding| encoding != UTF_8) {
-        let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-        if !had_errors {
-            // Legacy CJK encodings accept each other's bytes without errors (Big5 read as
-            // GBK is valid mojibake): text made of uncommon characters is checked against
-            // the detector, and the reading made of common characters wins.
-            let overruled = commonness(&text, 600) < SUSPICIOUS && {
-                let detected = detect(bytes);
-                detected != encoding && {
-                    let (other, other_errors) = detected.decode_without_bom_handling(bytes);
-                    !other_errors && commonness(&other, 4000) > commonness(&text, 4000) + 0.2
-                }
-            };
-            if !overruled {
-                return Ok(Decoded {
-                    text: text.into_owned(),
-                    encoding: encoding.name(),
-                    how: "declared",
-                    wrong_declaration: None,
-                });
-            }
+    let legacy = declared.filter(|&encoding| encoding != UTF_8);
+    // Each reading is made at most once: the declared one, and the detector's when needed.
+    let own = legacy.map(|encoding| encoding.decode_without_bom_handling(bytes));
+    let detection = std::cell::OnceCell::new();
+    let detected = || {
+        detection.get_or_init(|| {
+            let encoding = detect(bytes);
+            let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+            (encoding, text, had_errors)
+        })
+    };
+    if let (Some(encoding), Some((text, false))) = (legacy, &own) {
+        // Legacy CJK encodings accept each other's bytes without errors (Big5 read as GBK
+        // is valid mojibake): text made of uncommon characters is checked against the
+        // detector, and the reading made of common characters wins.
+        let overruled = commonness(text, 600) < SUSPICIOUS && {
+            let (other_encoding, other, other_errors) = detected();
+            *other_encoding != encoding
+                && !other_errors
+                && commonness(other, 4000) > commonness(text, 4000) + 0.2
+        };
+        if !overruled {
+            let (text, _) = own.expect("matched above");
+            return Ok(Decoded {
+                text: text.into_owned(),
+                encoding: encoding.name(),
+                how: "declared",
+                wrong_declaration: None,
+            });
         }
     }
-    let detected = detect(bytes);
-    let (text, _) = detected.decode_without_bom_handling(bytes);
-    if let Some(encoding) = declared.filter(|&e| e != UTF_8 && e != detected) {
+    let (detected_encoding, detected_text, _) = detected();
+    if let (Some(encoding), Some((text, _))) = (legacy, &own) {
         // A few stray bytes in a page that is otherwise what it says: keep the declared
         // reading unless the detector's is clearly better.
-        let (own, _) = encoding.decode_without_bom_handling(bytes);
-        let broken = own.chars().filter(|&c| c == '\u{FFFD}').count();
-        if (broken <= 8 || broken * 50 <= own.chars().count())
-            && commonness(&own, 4000) + 0.2 >= commonness(&text, 4000)
+        let broken = text.chars().filter(|&c| c == '\u{FFFD}').count();
+        if encoding != *detected_encoding
+            && (broken <= 8 || broken * 50 <= text.chars().count())
+            && commonness(text, 4000) + 0.2 >= commonness(detected_text, 4000)
         {
-            return checked(own.into_owned(), encoding, "declared");
+            return checked(text.to_string(), encoding, "declared");
         }
     }
-    let mut decoded = checked(text.into_owned(), detected, "detected")?;
-    decoded.wrong_declaration = declared.filter(|&e| e != detected).map(Encoding::name);
+    let mut decoded = checked(detected_text.to_string(), detected_encoding, "detected")?;
+    decoded.wrong_declaration = declared
+        .filter(|&e| e != *detected_encoding)
+        .map(Encoding::name);
     Ok(decoded)
 }
 
@@ -143,15 +152,12 @@ const SUSPICIOUS: f64 = 0.7;
 pub fn commonness(text: &str, sample: usize) -> f64 {
     let mut seen = 0usize;
     let mut common = 0usize;
-    let mut buffer = [0u8; 8];
+    let mut buffer = [0u8; 4];
     for c in text.chars().filter(|c| !c.is_ascii()).take(sample) {
         seen += 1;
         let frequent = match c as u32 {
             0x3000..=0x303F | 0xFF00..=0xFFEF | 0x2010..=0x2027 | 0xA0 => true,
-            0x4E00..=0x9FFF => {
-                let utf8 = c.encode_utf8(&mut buffer[..4]).to_string();
-                in_level_one(&utf8)
-            }
+            0x4E00..=0x9FFF => in_level_one(c.encode_utf8(&mut buffer)),
             _ => false,
         };
         common += usize::from(frequent);

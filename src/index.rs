@@ -15,12 +15,13 @@ use tantivy::directory::error::LockError;
 use tantivy::directory::{
     Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle,
 };
+use tantivy::schema::Value;
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexSettings};
+use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument};
 
 use crate::analyze::{
     CharTokenizer, WordTokenizer, ANALYZER_VERSION, CHAR_TOKENIZER, WORD_TOKENIZER,
@@ -213,22 +214,21 @@ impl Directory for ReadOnlyDirectory {
     }
 }
 
-/// Opens an existing index for searching. An index in a folder where the reader's lock
-/// file cannot be created (read-only) is opened without locks.
-pub fn open(dir: &Path) -> Result<(Index, Fields), Error> {
+/// An index opened for reading.
+pub struct Opened {
+    pub index: Index,
+    pub fields: Fields,
+    pub reader: IndexReader,
+}
+
+/// Opens an existing index for reading, with a manual reload policy (a one-shot command
+/// needs no watcher thread). Where the reader's lock file cannot be created (a read-only
+/// mount, a folder the user may not write), the index is opened again without locks.
+pub fn open(dir: &Path) -> Result<Opened, Error> {
     if !exists(dir) {
         return Err(Error::NoIndex(dir.to_path_buf()));
     }
-    let writable = tempfile_probe(dir);
-    let index = if writable {
-        Index::open_in_dir(dir)?
-    } else {
-        let directory = MmapDirectory::open(dir).map_err(|error| Error::Io {
-            what: format!("opening {}", dir.display()),
-            source: std::io::Error::other(error.to_string()),
-        })?;
-        Index::open(ReadOnlyDirectory(directory))?
-    };
+    let index = Index::open_in_dir(dir)?;
     let (schema, fields) = Fields::schema();
     if index.schema() != schema {
         return Err(Error::Incompatible {
@@ -236,19 +236,40 @@ pub fn open(dir: &Path) -> Result<(Index, Fields), Error> {
             why: "its schema was written by another version".into(),
         });
     }
-    Ok((index, fields))
+    let (index, reader) = match reader(&index) {
+        Ok(reader) => (index, reader),
+        Err(tantivy::TantivyError::LockFailure(LockError::IoError(_), _)) => {
+            let directory = MmapDirectory::open(dir).map_err(|error| Error::Io {
+                what: format!("opening {}", dir.display()),
+                source: std::io::Error::other(error.to_string()),
+            })?;
+            let index = Index::open(ReadOnlyDirectory(directory))?;
+            let reader = reader(&index)?;
+            (index, reader)
+        }
+        Err(error) => return Err(error.into()),
+    };
+    Ok(Opened {
+        index,
+        fields,
+        reader,
+    })
 }
 
-/// True when a file can be created in `dir` (the reader's lock needs one).
-fn tempfile_probe(dir: &Path) -> bool {
-    let probe = dir.join(format!(".yearbook-probe-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            true
-        }
-        Err(_) => false,
-    }
+/// A reader that reloads only when asked.
+pub fn reader(index: &Index) -> tantivy::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+}
+
+/// The first stored text value of `field`, if any.
+pub fn stored_text(document: &TantivyDocument, field: Field) -> Option<String> {
+    document
+        .get_first(field)
+        .and_then(|value| value.as_str())
+        .map(str::to_string)
 }
 
 /// Opens the index in `dir` for writing, creating it when absent. Returns whether it had to

@@ -77,7 +77,6 @@ pub struct Summary {
     pub entries_indexed: usize,
     /// Files actually opened and read this run.
     pub files_read: usize,
-    pub bytes_read: u64,
     pub seconds: f64,
     /// Of `seconds`: walking, reading, parsing and feeding the writer.
     pub feed_seconds: f64,
@@ -362,14 +361,12 @@ fn apply(
     match outcome {
         Outcome::Touched(record) => {
             summary.files_read += 1;
-            summary.bytes_read += file.size;
             summary.unchanged += 1;
             writer.delete_term(key_terms.1);
             writer.add_document(record_document(fields, file, &record))?;
         }
         Outcome::Indexed { documents, record } => {
             summary.files_read += 1;
-            summary.bytes_read += file.size;
             if existed {
                 summary.changed += 1;
             } else {
@@ -438,20 +435,9 @@ fn clean_up_after_failure(index: &Index, dir: &Path) {
         .iter()
         .map(|s| s.id().uuid_string())
         .collect();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let Some((stem, _)) = name.split_once('.') else {
-            continue;
-        };
-        let is_segment_file = stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit());
-        if is_segment_file && !live.contains(stem) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
+    let _ = remove_files(dir, |name| {
+        segment_of(name).is_some_and(|segment| !live.contains(segment))
+    });
     drop(cleaner);
 }
 
@@ -486,27 +472,25 @@ fn sync_dir(dir: &Path) {
 
 /// Removes an incompatible index's files (never anything that is not tantivy's).
 fn remove_index_files(dir: &Path) -> Result<()> {
+    remove_files(dir, |name| {
+        name == "meta.json" || name == ".managed.json" || segment_of(name).is_some()
+    })
+}
+
+/// The segment a file of the index folder belongs to: `<32 hex digits>.<extension>`.
+fn segment_of(name: &str) -> Option<&str> {
+    let (stem, _) = name.split_once('.')?;
+    (stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit())).then_some(stem)
+}
+
+/// Removes the files of `dir` whose names `doomed` selects.
+fn remove_files(dir: &Path, doomed: impl Fn(&str) -> bool) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
         what: format!("listing {}", dir.display()),
         source,
     })?;
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let ours = name == "meta.json"
-            || name == ".managed.json"
-            || [
-                ".idx",
-                ".pos",
-                ".term",
-                ".store",
-                ".fast",
-                ".fieldnorm",
-                ".del",
-            ]
-            .iter()
-            .any(|ext| name.ends_with(ext));
-        if ours {
+        if doomed(&entry.file_name().to_string_lossy()) {
             std::fs::remove_file(entry.path()).map_err(|source| Error::Io {
                 what: format!("removing {}", entry.path().display()),
                 source,
@@ -517,11 +501,7 @@ fn remove_index_files(dir: &Path) -> Result<()> {
 }
 
 fn load_records(index: &Index, fields: &Fields) -> Result<HashMap<String, FileRecord>> {
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()?;
-    let searcher = reader.searcher();
+    let searcher = index::reader(index)?.searcher();
     let query = TermQuery::new(
         Term::from_field_text(fields.kind, KIND_FILE),
         IndexRecordOption::Basic,

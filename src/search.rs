@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
 use crate::analyze::FoldedText;
 use crate::index::{self, BuildInfo, Fields};
@@ -91,7 +91,11 @@ pub struct SearchOptions {
 impl Engine {
     /// Opens the index in `dir`; refuses one built by another analyzer.
     pub fn open(dir: &Path) -> Result<Engine> {
-        let (index, fields) = index::open(dir)?;
+        let index::Opened {
+            index,
+            fields,
+            reader,
+        } = index::open(dir)?;
         if let Some(info) = index::build_info(&index)? {
             let wanted = BuildInfo::current(info.dictionary.clone());
             if let Some(why) = info.mismatch(&wanted) {
@@ -101,10 +105,6 @@ impl Engine {
                 });
             }
         }
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
         Ok(Engine {
             index,
             fields,
@@ -186,7 +186,7 @@ impl Engine {
             .iter()
             .map(|document| Shown {
                 hit: self.hit_from(document, 0, 0.0, ""),
-                author: self.optional(document, self.fields.author),
+                author: index::stored_text(document, self.fields.author),
                 body: self.text(document, self.fields.body),
             })
             .collect())
@@ -203,18 +203,7 @@ impl Engine {
     }
 
     fn text(&self, document: &TantivyDocument, field: tantivy::schema::Field) -> String {
-        self.optional(document, field).unwrap_or_default()
-    }
-
-    fn optional(
-        &self,
-        document: &TantivyDocument,
-        field: tantivy::schema::Field,
-    ) -> Option<String> {
-        document
-            .get_first(field)
-            .and_then(|value| value.as_str())
-            .map(str::to_string)
+        index::stored_text(document, field).unwrap_or_default()
     }
 
     fn hit_from(&self, document: &TantivyDocument, rank: usize, score: f32, matched: &str) -> Hit {
@@ -225,13 +214,13 @@ impl Engine {
             rank,
             score,
             matched: matched.to_string(),
-            yearbook: self.optional(document, f.yearbook),
-            volume: self.optional(document, f.volume),
+            yearbook: index::stored_text(document, f.yearbook),
+            volume: index::stored_text(document, f.volume),
             year: document.get_first(f.year).and_then(|v| v.as_u64()),
-            chapter: self.optional(document, f.chapter),
-            article: self.optional(document, f.article),
+            chapter: index::stored_text(document, f.chapter),
+            article: index::stored_text(document, f.article),
             heading: self.text(document, f.heading),
-            subheading: self.optional(document, f.subheading),
+            subheading: index::stored_text(document, f.subheading),
             path: self.text(document, f.path),
             snippet: String::new(),
             highlights: Vec::new(),

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::TermQuery;
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{TantivyDocument, Term};
 
 use crate::index::{self, KIND_ENTRY, KIND_FILE};
@@ -43,19 +43,10 @@ pub struct Stats {
 
 /// Gathers the statistics of the index in `dir`.
 pub fn stats(dir: &Path) -> Result<Stats> {
-    let (index, fields) = index::open(dir)?;
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()?;
+    let index::Opened { fields, reader, .. } = index::open(dir)?;
     let searcher = reader.searcher();
-    let text = |document: &TantivyDocument, field| {
-        document
-            .get_first(field)
-            .and_then(|value| value.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text =
+        |document: &TantivyDocument, field| index::stored_text(document, field).unwrap_or_default();
     let mut out = Stats::default();
     let files = searcher.search(
         &TermQuery::new(

@@ -9,9 +9,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use tantivy::schema::Field;
-use tantivy::{DocAddress, Index, TantivyDocument};
+use tantivy::{DocAddress, TantivyDocument};
 
-use crate::index::{self, Fields};
+use crate::index;
 
 /// What `verify` found.
 #[derive(Debug, Default)]
@@ -36,58 +36,51 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// Runs one check; an error or a panic becomes a problem line starting with `what`.
+fn check<T, E: std::fmt::Display>(
+    problems: &mut Vec<String>,
+    what: &str,
+    run: impl FnOnce() -> Result<T, E>,
+) -> Option<T> {
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(error)) => {
+            problems.push(format!("{what}: {error}"));
+            None
+        }
+        Err(payload) => {
+            problems.push(format!("{what}: {}", panic_message(payload)));
+            None
+        }
+    }
+}
+
 /// Checks the index in `dir`.
 pub fn verify(dir: &Path) -> Report {
     let mut report = Report::default();
-    let opened = catch_unwind(|| index::open(dir));
-    let (index, fields) = match opened {
-        Ok(Ok(opened)) => opened,
-        Ok(Err(error)) => {
-            report
-                .problems
-                .push(format!("cannot open the index: {error}"));
-            return report;
-        }
-        Err(payload) => {
-            report
-                .problems
-                .push(format!("cannot open the index: {}", panic_message(payload)));
-            return report;
-        }
+    let Some(opened) = check(&mut report.problems, "cannot open the index", || {
+        index::open(dir)
+    }) else {
+        return report;
     };
-    match catch_unwind(AssertUnwindSafe(|| index.validate_checksum())) {
-        Ok(Ok(damaged)) => {
-            let mut damaged: Vec<_> = damaged.into_iter().collect();
-            damaged.sort();
-            for path in damaged {
-                report
-                    .problems
-                    .push(format!("checksum mismatch in {}", path.display()));
-            }
+    if let Some(damaged) = check(&mut report.problems, "checking checksums", || {
+        opened.index.validate_checksum()
+    }) {
+        let mut damaged: Vec<_> = damaged.into_iter().collect();
+        damaged.sort();
+        for path in damaged {
+            report
+                .problems
+                .push(format!("checksum mismatch in {}", path.display()));
         }
-        Ok(Err(error)) => report.problems.push(format!("checking checksums: {error}")),
-        Err(payload) => report
-            .problems
-            .push(format!("checking checksums: {}", panic_message(payload))),
     }
-    match catch_unwind(AssertUnwindSafe(|| {
-        read_everything(&index, &fields, &mut report)
-    })) {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => report.problems.push(format!("reading the index: {error}")),
-        Err(payload) => report
-            .problems
-            .push(format!("reading the index: {}", panic_message(payload))),
-    }
+    read_everything(&opened, &mut report);
     report
 }
 
-fn read_everything(index: &Index, fields: &Fields, report: &mut Report) -> tantivy::Result<()> {
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()?;
-    let searcher = reader.searcher();
+fn read_everything(opened: &index::Opened, report: &mut Report) {
+    let searcher = opened.reader.searcher();
+    let fields = &opened.fields;
     let text_fields: [Field; 4] = [
         fields.title_words,
         fields.title_chars,
@@ -98,48 +91,33 @@ fn read_everything(index: &Index, fields: &Fields, report: &mut Report) -> tanti
         report.segments += 1;
         let id = segment.segment_id().short_uuid_string();
         for field in text_fields {
-            let walked = catch_unwind(AssertUnwindSafe(|| -> tantivy::Result<()> {
-                let inverted = segment.inverted_index(field)?;
-                let mut terms = inverted.terms().stream()?;
-                while terms.advance() {
-                    let _ = terms.value();
-                }
-                Ok(())
-            }));
-            match walked {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => report
-                    .problems
-                    .push(format!("segment {id}: terms: {error}")),
-                Err(payload) => report
-                    .problems
-                    .push(format!("segment {id}: terms: {}", panic_message(payload))),
-            }
+            check(
+                &mut report.problems,
+                &format!("segment {id}: terms"),
+                || {
+                    let inverted = segment.inverted_index(field)?;
+                    let mut terms = inverted.terms().stream()?;
+                    while terms.advance() {
+                        let _ = terms.value();
+                    }
+                    tantivy::Result::Ok(())
+                },
+            );
         }
         for doc in 0..segment.max_doc() {
             if segment.is_deleted(doc) {
                 continue;
             }
             let address = DocAddress::new(ordinal as u32, doc);
-            match catch_unwind(AssertUnwindSafe(|| {
+            let what = format!("segment {id}: document {doc}");
+            if check(&mut report.problems, &what, || {
                 searcher.doc::<TantivyDocument>(address)
-            })) {
-                Ok(Ok(_)) => report.documents += 1,
-                Ok(Err(error)) => {
-                    report
-                        .problems
-                        .push(format!("segment {id}: document {doc}: {error}"));
-                    break;
-                }
-                Err(payload) => {
-                    report.problems.push(format!(
-                        "segment {id}: document {doc}: {}",
-                        panic_message(payload)
-                    ));
-                    break;
-                }
+            })
+            .is_none()
+            {
+                break;
             }
+            report.documents += 1;
         }
     }
-    Ok(())
 }

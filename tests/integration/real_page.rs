@@ -181,12 +181,7 @@ fn chrome_and_metadata_are_not_searchable() {
         "高凤义",
         "撰稿人",
     ] {
-        let output = yearbook()
-            .args(["search", "--index"])
-            .arg(workspace.index())
-            .arg(query)
-            .output()
-            .unwrap();
+        let output = workspace.search_output(query);
         assert_eq!(output.status.code(), Some(1), "{query} must find nothing");
         assert!(output.stdout.is_empty());
     }
