@@ -205,7 +205,11 @@ fn a_second_ingest_says_at_once_that_one_is_running_or_waits() {
     // Whatever happened, the index holds the corpus exactly once.
     assert_eq!(contents(&workspace.index()).len(), 1500 * 3);
 
-    let mut first = ingest_command(&workspace).arg("--rebuild").spawn().unwrap();
+    // With --wait on both, whichever takes the lock second waits for the other.
+    let mut first = ingest_command(&workspace)
+        .args(["--rebuild", "--wait"])
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let waited = ingest_command(&workspace).arg("--wait").output().unwrap();
     assert!(first.wait().unwrap().success());
@@ -302,17 +306,7 @@ fn search_works_on_a_read_only_index() {
         "the index is read-only"
     );
     assert_eq!(workspace.search("测试", &[]).len(), 2);
-    let verify = yearbook()
-        .arg("verify")
-        .arg("--index")
-        .arg(&index)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    assert_verifies(&index, "read-only");
     let ingest = workspace.ingest();
     assert_eq!(ingest.status.code(), Some(2));
     assert_eq!(String::from_utf8(ingest.stderr).unwrap().lines().count(), 1);
