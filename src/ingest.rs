@@ -715,7 +715,7 @@ fn entry_document(fields: &Fields, file: &SourceFile, entry: EntryDoc) -> Tantiv
         fields.path_key => file.key.as_str(),
         fields.path => file.relative.as_str(),
         fields.heading => entry.heading,
-        fields.body => entry.body,
+        fields.body => index::pack_body(entry.body),
         fields.body_words => entry.body,
         fields.body_chars => entry.body,
     );

@@ -143,7 +143,7 @@ impl Engine {
         for (rank, (matched, score, address)) in ranked.into_iter().enumerate() {
             let document: TantivyDocument = searcher.doc(address)?;
             let mut hit = self.hit_from(&document, rank + 1, score, matched);
-            let body = self.text(&document, self.fields.body);
+            let body = index::stored_body(&document, &self.fields);
             let (snippet, highlights) =
                 snippet(&body, &compiled.literals, &compiled.words, &mut folded);
             hit.snippet = snippet;
@@ -187,7 +187,7 @@ impl Engine {
             .map(|document| Shown {
                 hit: self.hit_from(document, 0, 0.0, ""),
                 author: index::stored_text(document, self.fields.author),
-                body: self.text(document, self.fields.body),
+                body: index::stored_body(document, &self.fields),
             })
             .collect())
     }
