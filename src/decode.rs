@@ -152,12 +152,11 @@ const SUSPICIOUS: f64 = 0.7;
 pub fn commonness(text: &str, sample: usize) -> f64 {
     let mut seen = 0usize;
     let mut common = 0usize;
-    let mut buffer = [0u8; 4];
     for c in text.chars().filter(|c| !c.is_ascii()).take(sample) {
         seen += 1;
         let frequent = match c as u32 {
             0x3000..=0x303F | 0xFF00..=0xFFEF | 0x2010..=0x2027 | 0xA0 => true,
-            0x4E00..=0x9FFF => in_level_one(c.encode_utf8(&mut buffer)),
+            0x4E00..=0x9FFF => in_level_one(c),
             _ => false,
         };
         common += usize::from(frequent);
@@ -169,16 +168,41 @@ pub fn commonness(text: &str, sample: usize) -> f64 {
     }
 }
 
-fn in_level_one(character: &str) -> bool {
-    let (gbk, _, gbk_unmappable) = encoding_rs::GBK.encode(character);
-    if !gbk_unmappable && gbk.len() == 2 && (0xB0..=0xD7).contains(&gbk[0]) && gbk[1] >= 0xA1 {
-        return true;
-    }
-    let (big5, _, big5_unmappable) = encoding_rs::BIG5.encode(character);
-    !big5_unmappable && big5.len() == 2 && {
-        let code = u16::from(big5[0]) << 8 | u16::from(big5[1]);
-        (0xA440..=0xC67E).contains(&code)
-    }
+/// True for an ideograph of level 1 of GB2312 (the 3,755 most frequent simplified characters)
+/// or of Big5 (the 5,401 most frequent traditional ones).
+fn in_level_one(c: char) -> bool {
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table = vec![0u64; (0x9FFF - 0x4E00 + 1) / 64 + 1];
+        let mut mark = |encoding: &'static Encoding, lead: u8, trail: u8| {
+            let pair = [lead, trail];
+            let (text, malformed) = encoding.decode_without_bom_handling(&pair);
+            if let (false, Some(c)) = (malformed, text.chars().next()) {
+                if let Some(index) = (c as usize)
+                    .checked_sub(0x4E00)
+                    .filter(|&i| i <= 0x9FFF - 0x4E00)
+                {
+                    table[index / 64] |= 1 << (index % 64);
+                }
+            }
+        };
+        // GB2312 level 1: rows 0xB0–0xD7, cells 0xA1–0xFE.
+        for lead in 0xB0..=0xD7u8 {
+            for trail in 0xA1..=0xFEu8 {
+                mark(encoding_rs::GBK, lead, trail);
+            }
+        }
+        // Big5 level 1: 0xA440–0xC67E.
+        for code in 0xA440u16..=0xC67E {
+            let [lead, trail] = code.to_be_bytes();
+            if (0x40..=0x7E).contains(&trail) || (0xA1..=0xFE).contains(&trail) {
+                mark(encoding_rs::BIG5, lead, trail);
+            }
+        }
+        table
+    });
+    let index = c as usize - 0x4E00;
+    table[index / 64] & (1 << (index % 64)) != 0
 }
 
 /// Accepts text with a few replacement characters (real pages have stray bytes), refuses
