@@ -380,8 +380,13 @@ fn apply(
                 });
             }
             summary.entries_indexed += documents.len();
-            writer.delete_term(key_terms.0);
-            writer.delete_term(key_terms.1);
+            // A file without a record has nothing in the index to replace (records and
+            // entries change in the same commit); skipping its deletes spares a full ingest
+            // one term lookup per file per segment.
+            if existed {
+                writer.delete_term(key_terms.0);
+                writer.delete_term(key_terms.1);
+            }
             for document in documents {
                 writer.add_document(document)?;
             }
@@ -405,8 +410,10 @@ fn apply(
                 path: file.relative.clone(),
                 reason: record.note.clone(),
             });
-            writer.delete_term(key_terms.0);
-            writer.delete_term(key_terms.1);
+            if existed {
+                writer.delete_term(key_terms.0);
+                writer.delete_term(key_terms.1);
+            }
             writer.add_document(record_document(fields, file, &record))?;
         }
     }

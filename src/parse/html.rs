@@ -77,10 +77,13 @@ pub fn nesting_depth(html: &str) -> usize {
         if name_end == name_start {
             continue;
         }
-        let name = html[name_start..name_end].to_ascii_lowercase();
+        let name = &html[name_start..name_end];
         if closing {
             depth = depth.saturating_sub(1);
-        } else if !VOID_ELEMENTS.contains(&name.as_str()) {
+        } else if !VOID_ELEMENTS
+            .iter()
+            .any(|void| void.eq_ignore_ascii_case(name))
+        {
             depth += 1;
             deepest = deepest.max(depth);
         }
