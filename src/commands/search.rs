@@ -1,14 +1,16 @@
 //! `yearbook search`: one query, or a batch of them with `--queries`.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{mpsc, Arc, Mutex};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use yearbook::cli::SearchArgs;
 use yearbook::index;
 use yearbook::ingest::{ingest, IngestOptions};
 use yearbook::place::volume_year;
 use yearbook::query::Filters;
-use yearbook::search::{Engine, SearchOptions};
+use yearbook::search::{Engine, Hit, SearchOptions};
 
 use super::{print_warning, Outcome};
 
@@ -53,7 +55,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<Outcome> {
     };
     let mut out = anstream::stdout().lock();
     if let Some(file) = &args.queries {
-        return batch(&engine, &options, file, &mut out);
+        return batch(Arc::new(engine), Arc::new(options), file, &mut out);
     }
     let query = args.query.join(" ");
     let hits = engine.search(&query, &options)?;
@@ -70,47 +72,115 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+/// What batch mode prints for one line of input, in input order.
+enum Answer {
+    Hits(String, yearbook::Result<Vec<Hit>>),
+    /// A line that cannot be read or parsed: the batch stops there.
+    BadInput(anyhow::Error),
+}
+
+/// Batch mode. Queries are answered on every core while the answers are printed in input
+/// order as soon as each is ready, so a script feeding stdin line by line still gets each
+/// answer without waiting for a batch to fill. The threads are detached: on an error the
+/// command returns at once and the process ends with them.
 fn batch(
-    engine: &Engine,
-    options: &SearchOptions,
+    engine: Arc<Engine>,
+    options: Arc<SearchOptions>,
     file: &std::path::Path,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let reader: Box<dyn BufRead + Send> = if file.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
             std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
         ))
     };
-    let mut any = false;
-    for (number, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("reading {}", file.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Some((qid, query)) = line.split_once('\t') else {
-            bail!(
-                "{} line {}: expected `qid<TAB>query`",
-                file.display(),
-                number + 1
-            );
-        };
-        let mut hits = match engine.search(query, options) {
-            Ok(hits) => hits,
-            Err(yearbook::Error::Query(why)) => {
-                eprintln!("yearbook: warning: query {qid}: {why}");
-                continue;
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (job_sender, job_receiver) = mpsc::sync_channel::<(usize, String, String)>(workers * 4);
+    let job_receiver = Arc::new(Mutex::new(job_receiver));
+    let (answer_sender, answer_receiver) = mpsc::channel::<(usize, Answer)>();
+
+    let file_name = file.display().to_string();
+    let reader_answers = answer_sender.clone();
+    std::thread::spawn(move || {
+        let mut sequence = 0;
+        for (number, line) in reader.lines().enumerate() {
+            let parsed = line
+                .with_context(|| format!("reading {file_name}"))
+                .and_then(|line| match line.split_once('\t') {
+                    _ if line.trim().is_empty() => Ok(None),
+                    Some((qid, query)) => Ok(Some((qid.to_string(), query.to_string()))),
+                    None => Err(anyhow!(
+                        "{file_name} line {}: expected `qid<TAB>query`",
+                        number + 1
+                    )),
+                });
+            match parsed {
+                Ok(None) => continue,
+                Ok(Some((qid, query))) => {
+                    if job_sender.send((sequence, qid, query)).is_err() {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    let _ = reader_answers.send((sequence, Answer::BadInput(error)));
+                    return;
+                }
             }
-            Err(error) => return Err(error.into()),
-        };
-        any |= !hits.is_empty();
-        for hit in &mut hits {
-            hit.qid = Some(qid.to_string());
+            sequence += 1;
         }
-        yearbook::render::json(out, &hits)?;
+    });
+    for _ in 0..workers {
+        let (engine, options) = (engine.clone(), options.clone());
+        let (job_receiver, answer_sender) = (job_receiver.clone(), answer_sender.clone());
+        std::thread::spawn(move || loop {
+            let job = job_receiver.lock().map(|receiver| receiver.recv());
+            let Ok(Ok((sequence, qid, query))) = job else {
+                return;
+            };
+            let hits = engine.search(&query, &options);
+            if answer_sender
+                .send((sequence, Answer::Hits(qid, hits)))
+                .is_err()
+            {
+                return;
+            }
+        });
     }
-    out.flush()?;
+    drop(answer_sender);
+
+    let mut pending: BTreeMap<usize, Answer> = BTreeMap::new();
+    let mut next = 0;
+    let mut any = false;
+    for (sequence, answer) in answer_receiver {
+        pending.insert(sequence, answer);
+        while let Some(answer) = pending.remove(&next) {
+            next += 1;
+            let (qid, hits) = match answer {
+                Answer::BadInput(error) => return Err(error),
+                Answer::Hits(qid, hits) => (qid, hits),
+            };
+            let mut hits = match hits {
+                Ok(hits) => hits,
+                Err(yearbook::Error::Query(why)) => {
+                    eprintln!("yearbook: warning: query {qid}: {why}");
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            any |= !hits.is_empty();
+            for hit in &mut hits {
+                hit.qid = Some(qid.clone());
+            }
+            yearbook::render::json(out, &hits)?;
+        }
+        // Each answer is flushed as it is printed: a script waits on it.
+        out.flush()?;
+    }
     Ok(if any {
         Outcome::Success
     } else {

@@ -121,6 +121,62 @@ fn batch_queries_from_a_file_and_from_stdin() {
     assert_eq!(hits[0].qid.as_deref(), Some("q9"));
 }
 
+/// Batch mode answers on several threads: the answers must still come in input order, and
+/// each must be what a one-query search gives.
+#[test]
+fn batch_answers_keep_input_order_and_equal_single_searches() {
+    let workspace = sample();
+    let words = ["扶贫", "河道保洁", "量子纠缠", "搬迁", "工程", "贫", "清理", "干部帮扶"];
+    let mut lines = String::new();
+    for round in 0..25 {
+        for (number, word) in words.iter().enumerate() {
+            lines.push_str(&format!("r{round}w{number}\t{word}\n"));
+        }
+    }
+    let output = yearbook()
+        .args(["search", "--limit", "3", "--queries", "-", "--index"])
+        .arg(workspace.index())
+        .write_stdin(lines)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let hits = parse_hits(&output.stdout);
+    let mut expected = Vec::new();
+    let mut single: Vec<Vec<Hit>> = Vec::new();
+    for word in words {
+        single.push(workspace.search(word, &["--limit", "3"]));
+    }
+    for round in 0..25 {
+        for (number, answers) in single.iter().enumerate() {
+            for hit in answers {
+                expected.push((format!("r{round}w{number}"), hit.id.clone(), hit.rank));
+            }
+        }
+    }
+    let got: Vec<(String, String, usize)> = hits
+        .iter()
+        .map(|hit| (hit.qid.clone().unwrap(), hit.id.clone(), hit.rank))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_bad_batch_line_stops_the_batch_after_the_answers_before_it() {
+    let workspace = sample();
+    let output = yearbook()
+        .args(["search", "--queries", "-", "--index"])
+        .arg(workspace.index())
+        .write_stdin("q1\t扶贫\nno tab here\nq3\t扶贫\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("line 2"), "{stderr}");
+    let hits = parse_hits(&output.stdout);
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h.qid.as_deref() == Some("q1")));
+}
+
 #[test]
 fn errors_are_one_clear_line_with_exit_code_two() {
     let workspace = Workspace::new();
