@@ -309,11 +309,23 @@ pub fn pack_body(text: &str) -> Vec<u8> {
             encoding_rs::EncoderResult::Unmappable(_) => return utf8_packed(text),
         }
     }
-    let (decoded, malformed) = encoding_rs::GB18030.decode_without_bom_handling(&packed[1..]);
-    if malformed || decoded != text {
-        return utf8_packed(text);
+    // The 18 code points whose GB18030 bytes decode to another character are all in the
+    // private use area (U+E000–U+F8FF, UTF-8 EE xx xx or EF 80–A3 xx): only a text holding
+    // one is decoded again to check.
+    if has_private_use(text) {
+        let (decoded, malformed) = encoding_rs::GB18030.decode_without_bom_handling(&packed[1..]);
+        if malformed || decoded != text {
+            return utf8_packed(text);
+        }
     }
     packed
+}
+
+fn has_private_use(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(at, &byte)| {
+        byte == 0xEE || (byte == 0xEF && bytes.get(at + 1).is_some_and(|&next| next <= 0xA3))
+    })
 }
 
 fn utf8_packed(text: &str) -> Vec<u8> {
@@ -422,6 +434,17 @@ mod tests {
         let packed = pack_body(text);
         assert_eq!(packed[0], PACKED_UTF8);
         assert_eq!(unpack_body(&packed), text);
+    }
+
+    #[test]
+    fn every_private_use_character_round_trips() {
+        let all: String = (0xE000..=0xF8FF).filter_map(char::from_u32).collect();
+        assert!(has_private_use(&all));
+        for c in all.chars() {
+            let text = format!("扶贫{c}开发");
+            assert_eq!(unpack_body(&pack_body(&text)), text, "U+{:04X}", c as u32);
+        }
+        assert!(!has_private_use("扶贫，开发（ＡＢ）\u{F900}"));
     }
 
     proptest! {
