@@ -14,7 +14,7 @@ use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, TantivyDocument};
 use yearbook::analyze::{
-    build_jieba, CharTokenizer, WordTokenizer, CHAR_TOKENIZER, WORD_TOKENIZER,
+    build_jieba, fold_str, CharTokenizer, WordTokenizer, CHAR_TOKENIZER, WORD_TOKENIZER,
 };
 use yearbook::discover::{discover, Format};
 
@@ -79,9 +79,11 @@ fn run(texts: &[String], with_chars: bool, dir: &Path) -> (f64, u64) {
         .writer_with_num_threads(2, 200_000_000)
         .expect("writer");
     for text in texts {
-        let mut document: TantivyDocument = doc!(words => text.as_str(), stored => text.as_str());
+        // As ingest does: the channels index the folded text, folded once.
+        let folded = fold_str(text);
+        let mut document: TantivyDocument = doc!(words => folded.as_str(), stored => text.as_str());
         if with_chars {
-            document.add_text(chars, text);
+            document.add_text(chars, folded);
         }
         writer.add_document(document).expect("add");
     }

@@ -38,7 +38,6 @@ fn main() -> Result<()> {
     for (name, field) in [
         ("body_chars", fields.body_chars),
         ("body_words", fields.body_words),
-        ("title_chars", fields.title_chars),
         ("title_words", fields.title_words),
     ] {
         let mut tokens = 0u64;

@@ -52,7 +52,6 @@ pub struct Fields {
     pub subheading: Field,
     pub body: Field,
     pub title_words: Field,
-    pub title_chars: Field,
     pub body_words: Field,
     pub body_chars: Field,
     pub file_size: Field,
@@ -113,8 +112,10 @@ impl Fields {
             // Stored compactly (see [`pack_body`]); never searched directly.
             body: builder.add_bytes_field("body", STORED),
             title_words: builder.add_text_field("title_words", words.clone()),
-            title_chars: builder.add_text_field("title_chars", chars.clone()),
             body_words: builder.add_text_field("body_words", words),
+            // The heading (or sub-head) and then the body: one phrase query finds a literal in
+            // either, and tantivy's position gap between the two values keeps a phrase from
+            // spanning them.
             body_chars: builder.add_text_field("body_chars", chars),
             // The file records are read in full by every ingest: columnar (fast) fields
             // make that a scan of a few columns instead of decompressing every record.

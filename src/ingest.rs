@@ -18,6 +18,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
+use crate::analyze::fold_str;
 use crate::decode::decode;
 use crate::discover::{discover, Format, SourceFile};
 use crate::index::{self, BuildInfo, Fields, KIND_ENTRY, KIND_FILE};
@@ -723,12 +724,14 @@ fn entry_document(fields: &Fields, file: &SourceFile, entry: EntryDoc) -> Tantiv
         fields.path => file.relative.as_str(),
         fields.heading => entry.heading,
         fields.body => index::pack_body(entry.body),
-        fields.body_words => entry.body,
-        fields.body_chars => entry.body,
     );
-    let title = entry.subheading.unwrap_or(entry.heading);
-    document.add_text(fields.title_words, title);
-    document.add_text(fields.title_chars, title);
+    // Both channels index the folded text: fold once, not once per channel.
+    let title = fold_str(entry.subheading.unwrap_or(entry.heading));
+    let body = fold_str(entry.body);
+    document.add_text(fields.title_words, title.clone());
+    document.add_text(fields.body_chars, title);
+    document.add_text(fields.body_words, body.clone());
+    document.add_text(fields.body_chars, body);
     if let Some(subheading) = entry.subheading {
         document.add_text(fields.subheading, subheading);
     }

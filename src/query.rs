@@ -19,7 +19,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
 use crate::analyze::{fold_str, CharTokenizer};
-use crate::index::{Fields, KIND_ENTRY};
+use crate::index::Fields;
 use crate::{Error, Result};
 
 /// Score added to entries that contain every word of the query.
@@ -199,32 +199,24 @@ fn excluding(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::MustNot, Box::new(ForwardOnly(query)))
 }
 
+/// The literal occurrence of `text` in an entry's heading or body: one character phrase.
 fn literal_in(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
     let mut tokens = Vec::new();
     CharTokenizer::tokenize_into(text, &mut tokens);
-    if tokens.is_empty() {
-        return None;
+    let field = fields.body_chars;
+    match tokens.as_slice() {
+        [] => None,
+        [only] => Some(Box::new(TermQuery::new(
+            Term::from_field_text(field, &only.text),
+            IndexRecordOption::WithFreqs,
+        ))),
+        _ => Some(Box::new(PhraseQuery::new_with_offset(
+            tokens
+                .iter()
+                .map(|t| (t.position, Term::from_field_text(field, &t.text)))
+                .collect(),
+        ))),
     }
-    let field_query = |field, boost: f32| -> Box<dyn Query> {
-        let query: Box<dyn Query> = if tokens.len() == 1 {
-            Box::new(TermQuery::new(
-                Term::from_field_text(field, &tokens[0].text),
-                IndexRecordOption::WithFreqs,
-            ))
-        } else {
-            Box::new(PhraseQuery::new_with_offset(
-                tokens
-                    .iter()
-                    .map(|t| (t.position, Term::from_field_text(field, &t.text)))
-                    .collect(),
-            ))
-        };
-        Box::new(BoostQuery::new(query, boost))
-    };
-    Some(Box::new(BooleanQuery::new(vec![
-        (Occur::Should, field_query(fields.title_chars, TITLE_BOOST)),
-        (Occur::Should, field_query(fields.body_chars, 1.0)),
-    ])))
 }
 
 fn word_in(fields: &Fields, word: &str) -> Box<dyn Query> {
@@ -337,8 +329,10 @@ pub fn compile(
     parts: &[QueryPart],
     filters: &Filters,
 ) -> Result<Compiled> {
-    let mut common: Vec<(Occur, Box<dyn Query>)> =
-        vec![(Occur::Must, term(fields.kind, KIND_ENTRY))];
+    // No `kind:entry` clause: file records have no text in the word and character fields,
+    // so every part's Must clause already keeps them out, and intersecting with a posting
+    // list of every entry would cost a seek per candidate.
+    let mut common: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(yearbook) = &filters.yearbook {
         common.push((Occur::Must, term(fields.yearbook, yearbook)));
     }

@@ -1,6 +1,8 @@
 //! Text analysis shared by indexing and querying: folding and the two token channels.
 //!
-//! Every entry is indexed through two tokenizers over the same folded text:
+//! Text is folded once ([`fold_str`]: NFKC, lowercase, traditional → simplified) before it
+//! reaches a tokenizer: ingest folds each entry once and hands the folded text to both
+//! channels, and queries fold what the user typed the same way.
 //!
 //! * [`WordTokenizer`] cuts the folded text with jieba. Its terms carry the ranking (BM25 over
 //!   words), and because jieba sees simplified, half-width text, traditional pages segment as
@@ -9,8 +11,8 @@
 //!   it find any literal substring whatever jieba made of it; this channel is what makes the
 //!   engine never miss what grep finds.
 //!
-//! Both report offsets into the *original* text, so snippets and highlights show the page as
-//! it was printed.
+//! The index keeps no offsets: snippets and highlights are cut from the stored original text
+//! by folding it again ([`FoldedText`]), so they show the page as it was printed.
 
 mod fold;
 
@@ -82,8 +84,8 @@ impl TokenStream for CollectedTokens<'_> {
     }
 }
 
-/// Emits every folded, non-space character as a token; its position is its index in the
-/// folded text (spaces count, so text on either side of a space is not adjacent).
+/// Emits every non-space character of a folded text as a token; its position is its index
+/// in the text (spaces count, so text on either side of a space is not adjacent).
 ///
 /// Tokens are produced one at a time into a single reused [`Token`]: this channel sees one
 /// token per character, so it must not allocate per token.
@@ -91,9 +93,10 @@ impl TokenStream for CollectedTokens<'_> {
 pub struct CharTokenizer;
 
 impl CharTokenizer {
-    /// Appends the char tokens of `text` to `tokens` (used to build queries).
+    /// Folds `text` and appends its char tokens to `tokens` (used to build queries).
     pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
-        let mut stream = CharTokenStream::new(text);
+        let folded = fold_str(text);
+        let mut stream = CharTokenStream::new(&folded);
         while stream.advance() {
             tokens.push(stream.token.clone());
         }
@@ -102,16 +105,8 @@ impl CharTokenizer {
 
 /// The token stream of [`CharTokenizer`].
 pub struct CharTokenStream<'a> {
-    text: &'a str,
-    /// Byte offset of the next original character to fold.
-    next: usize,
-    /// Folded characters of the current original character not yet emitted.
-    pending: [char; 20],
-    pending_len: usize,
-    pending_at: usize,
-    /// Range of the original character the pending folded characters came from.
-    origin: (usize, usize),
-    /// Position the next folded character will take.
+    chars: std::str::CharIndices<'a>,
+    /// Position the next character will take.
     position: usize,
     token: Token,
 }
@@ -119,12 +114,7 @@ pub struct CharTokenStream<'a> {
 impl<'a> CharTokenStream<'a> {
     fn new(text: &'a str) -> Self {
         CharTokenStream {
-            text,
-            next: 0,
-            pending: ['\0'; 20],
-            pending_len: 0,
-            pending_at: 0,
-            origin: (0, 0),
+            chars: text.char_indices(),
             position: 0,
             token: Token::default(),
         }
@@ -133,39 +123,21 @@ impl<'a> CharTokenStream<'a> {
 
 impl TokenStream for CharTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        loop {
-            while self.pending_at < self.pending_len {
-                let folded = self.pending[self.pending_at];
-                self.pending_at += 1;
-                let position = self.position;
-                self.position += 1;
-                if folded.is_whitespace() {
-                    continue;
-                }
-                self.token.text.clear();
-                self.token.text.push(folded);
-                self.token.offset_from = self.origin.0;
-                self.token.offset_to = self.origin.1;
-                self.token.position = position;
-                self.token.position_length = 1;
-                return true;
+        for (offset, c) in self.chars.by_ref() {
+            let position = self.position;
+            self.position += 1;
+            if c.is_whitespace() {
+                continue;
             }
-            let Some(c) = self.text[self.next..].chars().next() else {
-                return false;
-            };
-            let start = self.next;
-            self.next += c.len_utf8();
-            self.origin = (start, self.next);
-            self.pending_len = 0;
-            self.pending_at = 0;
-            let (pending, len) = (&mut self.pending, &mut self.pending_len);
-            fold_char(c, &mut |folded| {
-                if *len < pending.len() {
-                    pending[*len] = folded;
-                    *len += 1;
-                }
-            });
+            self.token.text.clear();
+            self.token.text.push(c);
+            self.token.offset_from = offset;
+            self.token.offset_to = offset + c.len_utf8();
+            self.token.position = position;
+            self.token.position_length = 1;
+            return true;
         }
+        false
     }
 
     fn token(&self) -> &Token {
@@ -185,11 +157,10 @@ impl Tokenizer for CharTokenizer {
     }
 }
 
-/// Cuts the folded text with jieba and reports each word with its original offsets.
+/// Cuts a folded text with jieba into word tokens.
 #[derive(Clone)]
 pub struct WordTokenizer {
     jieba: Arc<Jieba>,
-    folded: FoldedText,
     tokens: Vec<Token>,
 }
 
@@ -197,7 +168,6 @@ impl WordTokenizer {
     pub fn new(jieba: Arc<Jieba>) -> Self {
         WordTokenizer {
             jieba,
-            folded: FoldedText::default(),
             tokens: Vec::new(),
         }
     }
@@ -207,22 +177,19 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = CollectedTokens<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CollectedTokens<'a> {
-        self.folded.fold_from(text);
         // Token strings are reused from the previous value: one allocation per new word
         // slot, not per word.
         let mut used = 0;
-        for word in self.jieba.cut(&self.folded.text, false) {
+        for word in self.jieba.cut(text, false) {
             if word.word.len() > MAX_WORD_BYTES || word.word.chars().all(is_separator) {
                 continue;
             }
-            let (offset_from, offset_to) =
-                self.folded.original_range(word.byte_start, word.byte_end);
             if used == self.tokens.len() {
                 self.tokens.push(Token::default());
             }
             let token = &mut self.tokens[used];
-            token.offset_from = offset_from;
-            token.offset_to = offset_to;
+            token.offset_from = word.byte_start;
+            token.offset_to = word.byte_end;
             token.position = used;
             token.position_length = 1;
             token.text.clear();
@@ -256,30 +223,28 @@ mod tests {
     }
 
     #[test]
-    fn char_tokens_fold_and_keep_offsets() {
-        let tokens = texts(CharTokenizer, "貧 Ａ1");
+    fn query_char_tokens_are_folded_and_spaces_keep_their_position() {
+        let mut tokens = Vec::new();
+        CharTokenizer::tokenize_into("貧 Ａ1", &mut tokens);
+        let tokens: Vec<(String, usize)> =
+            tokens.into_iter().map(|t| (t.text, t.position)).collect();
         assert_eq!(
             tokens,
-            vec![
-                ("贫".into(), 0, 0, 3),
-                ("a".into(), 2, 4, 7),
-                ("1".into(), 3, 7, 8)
-            ]
+            vec![("贫".into(), 0), ("a".into(), 2), ("1".into(), 3)]
         );
     }
 
     #[test]
-    fn word_tokens_segment_traditional_like_simplified() {
+    fn folded_traditional_text_segments_like_simplified() {
         let jieba = build_jieba(None).unwrap();
-        let traditional: Vec<String> = texts(WordTokenizer::new(jieba.clone()), "易地扶貧搬遷工程")
-            .into_iter()
-            .map(|t| t.0)
-            .collect();
-        let simplified: Vec<String> = texts(WordTokenizer::new(jieba), "易地扶贫搬迁工程")
-            .into_iter()
-            .map(|t| t.0)
-            .collect();
-        assert_eq!(traditional, simplified);
+        let words = |text: &str| -> Vec<String> {
+            texts(WordTokenizer::new(jieba.clone()), &fold_str(text))
+                .into_iter()
+                .map(|t| t.0)
+                .collect()
+        };
+        let simplified = words("易地扶贫搬迁工程");
+        assert_eq!(words("易地扶貧搬遷工程"), simplified);
         assert!(simplified.contains(&"扶贫".to_string()));
     }
 }

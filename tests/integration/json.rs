@@ -126,7 +126,16 @@ fn batch_queries_from_a_file_and_from_stdin() {
 #[test]
 fn batch_answers_keep_input_order_and_equal_single_searches() {
     let workspace = sample();
-    let words = ["扶贫", "河道保洁", "量子纠缠", "搬迁", "工程", "贫", "清理", "干部帮扶"];
+    let words = [
+        "扶贫",
+        "河道保洁",
+        "量子纠缠",
+        "搬迁",
+        "工程",
+        "贫",
+        "清理",
+        "干部帮扶",
+    ];
     let mut lines = String::new();
     for round in 0..25 {
         for (number, word) in words.iter().enumerate() {

@@ -61,21 +61,28 @@ proptest! {
         prop_assert_eq!(sectioned.place.article.as_deref(), Some("农业"));
     }
 
-    /// Character tokens sit on character boundaries of the original text, carry the folded
-    /// form of exactly the characters they span, and never skip a non-space character.
+    /// Over folded text, the character channel emits every non-space character once, at its
+    /// index in the folded text; a query folds what was typed and gets the same tokens.
     #[test]
-    fn char_tokens_map_back_to_the_original(text in "[\\PC\u{a0}\u{3000}ＡＢ１２臺灣，。 a-zA-Z0-9]{0,60}") {
+    fn char_tokens_are_the_folded_characters_at_their_positions(text in "[\\PC\u{a0}\u{3000}ＡＢ１２臺灣，。 a-zA-Z0-9]{0,60}") {
+        let folded = fold_str(&text);
         let mut tokenizer = CharTokenizer;
-        let mut stream = tokenizer.token_stream(&text);
-        let mut rebuilt = String::new();
+        let mut stream = tokenizer.token_stream(&folded);
+        let mut indexed = Vec::new();
         while stream.advance() {
             let token = stream.token();
-            prop_assert!(text.is_char_boundary(token.offset_from) && text.is_char_boundary(token.offset_to));
-            let original = &text[token.offset_from..token.offset_to];
-            prop_assert!(fold_str(original).contains(&token.text));
-            rebuilt.push_str(&token.text);
+            indexed.push((token.text.clone(), token.position));
         }
-        let expected: String = fold_str(&text).chars().filter(|c| !c.is_whitespace()).collect();
-        prop_assert_eq!(rebuilt, expected);
+        let expected: Vec<(String, usize)> = folded
+            .chars()
+            .enumerate()
+            .filter(|(_, c)| !c.is_whitespace())
+            .map(|(position, c)| (c.to_string(), position))
+            .collect();
+        prop_assert_eq!(&indexed, &expected);
+        let mut queried = Vec::new();
+        CharTokenizer::tokenize_into(&text, &mut queried);
+        let queried: Vec<(String, usize)> = queried.into_iter().map(|t| (t.text, t.position)).collect();
+        prop_assert_eq!(queried, expected);
     }
 }
