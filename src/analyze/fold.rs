@@ -9,6 +9,8 @@
 //! never rewritten; [`FoldedText`] keeps, for every folded byte, the byte range of the
 //! original character it came from, so highlights land on the characters as printed.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use unicode_normalization::UnicodeNormalization;
 
 include!(concat!(env!("OUT_DIR"), "/t2s_table.rs"));
@@ -62,19 +64,79 @@ pub fn fold_char(c: char, emit: &mut impl FnMut(char)) {
         emit(c.to_ascii_lowercase());
     } else if is_common_ideograph(c) {
         emit(traditional_to_simplified(c));
-    } else {
-        for normalized in std::iter::once(c).nfkc() {
-            if normalized.is_ascii() {
-                emit(normalized.to_ascii_lowercase());
-            } else if normalized.is_uppercase() {
-                for lower in normalized.to_lowercase() {
-                    emit(lower);
-                }
-            } else {
-                emit(traditional_to_simplified(normalized));
+    } else if let Some(slot) = punctuation_slot(c) {
+        // Chinese text is about a tenth punctuation and full-width forms, and NFKC is the slow
+        // path: each of these characters is folded the slow way once per process, and
+        // remembered when it folds to exactly one character.
+        match PUNCTUATION[slot].load(Ordering::Relaxed) {
+            UNKNOWN => {
+                let mut folded = [None, None];
+                let mut count = 0;
+                fold_slowly(c, &mut |f| {
+                    if count < 2 {
+                        folded[count] = Some(f);
+                    }
+                    count += 1;
+                    emit(f);
+                });
+                let remembered = match (count, folded[0]) {
+                    (1, Some(single)) => single as u32,
+                    _ => SEVERAL,
+                };
+                PUNCTUATION[slot].store(remembered, Ordering::Relaxed);
             }
+            SEVERAL => fold_slowly(c, emit),
+            single => emit(char::from_u32(single).expect("stored from a char")),
+        }
+    } else {
+        fold_slowly(c, emit);
+    }
+}
+
+/// NFKC, then lowercase, then traditional → simplified.
+fn fold_slowly(c: char, emit: &mut impl FnMut(char)) {
+    for normalized in std::iter::once(c).nfkc() {
+        if normalized.is_ascii() {
+            emit(normalized.to_ascii_lowercase());
+        } else if normalized.is_uppercase() {
+            for lower in normalized.to_lowercase() {
+                emit(lower);
+            }
+        } else {
+            emit(traditional_to_simplified(normalized));
         }
     }
+}
+
+/// Not folded yet in this process.
+const UNKNOWN: u32 = u32::MAX;
+/// Folds to zero or several characters: always folded the slow way.
+const SEVERAL: u32 = u32::MAX - 1;
+
+/// The blocks of punctuation and forms Chinese text is full of: general punctuation
+/// (“”‘’—…), CJK symbols and punctuation (、。《》【】), vertical and small forms, and
+/// half-/full-width forms (，：；（）０-９Ａ-Ｚ).
+const PUNCTUATION_BLOCKS: [(u32, u32); 4] = [
+    (0x2000, 0x206F),
+    (0x3000, 0x303F),
+    (0xFE10, 0xFE6F),
+    (0xFF00, 0xFFEF),
+];
+const PUNCTUATION_SLOTS: usize = 0x70 + 0x40 + 0x60 + 0xF0;
+
+static PUNCTUATION: [AtomicU32; PUNCTUATION_SLOTS] =
+    [const { AtomicU32::new(UNKNOWN) }; PUNCTUATION_SLOTS];
+
+fn punctuation_slot(c: char) -> Option<usize> {
+    let code = c as u32;
+    let mut base = 0;
+    for (first, last) in PUNCTUATION_BLOCKS {
+        if (first..=last).contains(&code) {
+            return Some(base + (code - first) as usize);
+        }
+        base += (last - first + 1) as usize;
+    }
+    None
 }
 
 /// Folds a whole string (used for queries and for comparing texts).
@@ -92,28 +154,24 @@ pub struct FoldedText {
     /// The folded text.
     pub text: String,
     /// For each byte of `text`: the start of the original character it came from.
-    origin_start: Vec<u32>,
-    /// For each byte of `text`: the end of the original character it came from.
-    origin_end: Vec<u32>,
+    origin: Vec<u32>,
+    /// Length of the original text, the end of its last character.
+    original_len: u32,
 }
 
 impl FoldedText {
     /// Folds `original`, reusing this value's buffers.
     pub fn fold_from(&mut self, original: &str) {
         self.text.clear();
-        self.origin_start.clear();
-        self.origin_end.clear();
+        self.origin.clear();
+        self.origin.reserve(original.len() + 8);
+        self.original_len = original.len() as u32;
         for (start, c) in original.char_indices() {
-            let end = (start + c.len_utf8()) as u32;
             let start = start as u32;
-            let (text, origin_start, origin_end) =
-                (&mut self.text, &mut self.origin_start, &mut self.origin_end);
+            let (text, origin) = (&mut self.text, &mut self.origin);
             fold_char(c, &mut |f| {
                 text.push(f);
-                for _ in 0..f.len_utf8() {
-                    origin_start.push(start);
-                    origin_end.push(end);
-                }
+                origin.extend_from_slice(&[start; 4][..f.len_utf8()]);
             });
         }
     }
@@ -121,10 +179,14 @@ impl FoldedText {
     /// Maps a byte range of the folded text to the byte range of the original text.
     pub fn original_range(&self, folded_start: usize, folded_end: usize) -> (usize, usize) {
         debug_assert!(folded_start < folded_end);
-        (
-            self.origin_start[folded_start] as usize,
-            self.origin_end[folded_end - 1] as usize,
-        )
+        let last = self.origin[folded_end - 1];
+        // The original character `last` starts ends where the next one starts.
+        let end = self.origin[folded_end..]
+            .iter()
+            .copied()
+            .find(|&start| start != last)
+            .unwrap_or(self.original_len);
+        (self.origin[folded_start] as usize, end as usize)
     }
 }
 
@@ -141,6 +203,27 @@ mod tests {
         // Characters standard in simplified text are left alone.
         assert_eq!(fold_str("什么著名抬头"), "什么著名抬头");
         assert_eq!(fold_str("什麼"), "什么");
+    }
+
+    #[test]
+    fn punctuation_folds_the_same_from_the_remembered_table() {
+        for code in PUNCTUATION_BLOCKS
+            .iter()
+            .flat_map(|&(first, last)| first..=last)
+        {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let mut slow = String::new();
+            fold_slowly(c, &mut |f| slow.push(f));
+            // Twice: the first call fills the table, the second reads it.
+            for _ in 0..2 {
+                let mut fast = String::new();
+                fold_char(c, &mut |f| fast.push(f));
+                assert_eq!(fast, slow, "U+{code:04X}");
+            }
+        }
+        assert_eq!(fold_str("，（２０１６）“年”"), ",(2016)“年”");
     }
 
     #[test]
