@@ -171,7 +171,7 @@ impl FoldedText {
             let (text, origin) = (&mut self.text, &mut self.origin);
             fold_char(c, &mut |f| {
                 text.push(f);
-                origin.extend_from_slice(&[start; 4][..f.len_utf8()]);
+                origin.extend(std::iter::repeat_n(start, f.len_utf8()));
             });
         }
     }

@@ -53,7 +53,12 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<Outcome> {
             chapter: args.chapter.clone(),
         },
     };
-    let mut out = anstream::stdout().lock();
+    // Buffered under the colour stripping: hits are written in many small pieces, and
+    // stdout alone makes a system call per line. Everything is flushed before the command
+    // returns (and after each answer in batch mode).
+    let choice = anstream::AutoStream::choice(&std::io::stdout());
+    let buffered: Box<dyn Write> = Box::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let mut out = anstream::AutoStream::new(buffered, choice);
     if let Some(file) = &args.queries {
         return batch(Arc::new(engine), Arc::new(options), file, &mut out);
     }
