@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context};
@@ -80,7 +81,8 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<Outcome> {
 /// What batch mode prints for one line of input, in input order.
 enum Answer {
     Hits(String, yearbook::Result<Vec<Hit>>),
-    /// A line that cannot be read or parsed: the batch stops there.
+    /// A line that cannot be read or parsed, or a query that failed inside: the batch stops
+    /// there.
     BadInput(anyhow::Error),
 }
 
@@ -147,11 +149,23 @@ fn batch(
             let Ok(Ok((sequence, qid, query))) = job else {
                 return;
             };
-            let hits = engine.search(&query, &options);
-            if answer_sender
-                .send((sequence, Answer::Hits(qid, hits)))
-                .is_err()
-            {
+            // tantivy panics on some damaged index files: the batch stops there with the
+            // error, in order, instead of losing one answer and going on.
+            let answer = match catch_unwind(AssertUnwindSafe(|| engine.search(&query, &options))) {
+                Ok(hits) => Answer::Hits(qid, hits),
+                Err(panic) => {
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|text| text.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown failure".into());
+                    Answer::BadInput(anyhow!(
+                        "query {qid}: internal failure, the index may be damaged ({why}); \
+                         run `yearbook verify`, then `yearbook ingest --rebuild`"
+                    ))
+                }
+            };
+            if answer_sender.send((sequence, answer)).is_err() {
                 return;
             }
         });

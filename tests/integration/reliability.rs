@@ -355,17 +355,27 @@ fn damaged_index_files_are_reported_never_panic_and_rebuild_recovers() {
         damage(&target);
         let case = format!("{extension} damaged by {how}");
 
+        let mut single_search_failed = false;
         for args in [
             vec!["search", "扶贫"],
             vec!["search", "--json", "贫"],
             vec!["show", "nonexistent"],
+            vec!["search", "--queries", "-"],
         ] {
             let output = yearbook()
                 .args(&args)
                 .arg("--index")
                 .arg(workspace.index())
+                .write_stdin("q1\t扶贫\nq2\t贫\n")
                 .output()
                 .unwrap();
+            if args == ["search", "扶贫"] {
+                single_search_failed = output.status.code() == Some(2);
+            }
+            if args.contains(&"--queries") && single_search_failed {
+                // The same query in a batch must fail the same way, not vanish.
+                assert_eq!(output.status.code(), Some(2), "{case}: batch");
+            }
             let stderr = String::from_utf8(output.stderr).unwrap();
             assert!(
                 !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
