@@ -110,8 +110,11 @@ pub struct Compiled {
     /// Entries containing every part literally (and no excluded text), scored by BM25 over
     /// the literal matches and the query's words.
     pub exact: Box<dyn Query>,
-    /// Every other entry that matches each part by its words; `None` when every part is a
-    /// `"…"` phrase. Entries containing every word score [`ALL_WORDS_BONUS`] more.
+    /// Entries that match each part literally or by its words; `None` when every part is a
+    /// `"…"` phrase or no entry outside the literal tier can match. It does not exclude the
+    /// literal tier's entries (that would match the phrases a second time): the caller runs
+    /// it only when the literal tier did not fill the page, so it has them all, and drops
+    /// them. Entries containing every word score [`ALL_WORDS_BONUS`] more.
     pub rest: Option<Box<dyn Query>>,
     /// Folded literal strings to highlight (plain and phrase parts).
     pub literals: Vec<String>,
@@ -350,9 +353,15 @@ pub fn compile(
     }
     let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut rest: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut all_literals: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut any_plain = false;
+    // With one part, every entry containing it literally is in the literal tier, so the rest
+    // tier need not look for the literal again (the costliest clause of all).
+    let matching_parts = parts
+        .iter()
+        .filter(|part| part.kind != PartKind::Exclude && literal_in(fields, &part.text).is_some())
+        .count();
+    let mut rest_can_match = true;
     let mut literals = Vec::new();
     let mut words: Vec<String> = Vec::new();
     for part in parts {
@@ -367,7 +376,6 @@ pub fn compile(
             PartKind::Phrase => {
                 literals.push(fold_str(&part.text));
                 exact.push((Occur::Must, literal.box_clone()));
-                all_literals.push((Occur::Must, literal.box_clone()));
                 rest.push((Occur::Must, literal));
             }
             PartKind::Plain => {
@@ -381,8 +389,10 @@ pub fn compile(
                         part_words.push(unit.text.clone());
                     }
                 }
-                let mut either: Vec<(Occur, Box<dyn Query>)> =
-                    vec![(Occur::Should, literal.box_clone())];
+                let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                if matching_parts > 1 {
+                    either.push((Occur::Should, literal.box_clone()));
+                }
                 if part_words.len() >= required && required > 0 {
                     let shared: Vec<(Occur, Box<dyn Query>)> = part_words
                         .iter()
@@ -401,8 +411,8 @@ pub fn compile(
                         words.push(word.clone());
                     }
                 }
-                exact.push((Occur::Must, literal.box_clone()));
-                all_literals.push((Occur::Must, literal));
+                rest_can_match &= !either.is_empty();
+                exact.push((Occur::Must, literal));
                 rest.push((Occur::Must, Box::new(BooleanQuery::new(either))));
                 literals.push(folded);
             }
@@ -425,8 +435,7 @@ pub fn compile(
             .iter()
             .map(|(occur, query)| (*occur, query.box_clone())),
     );
-    let rest = any_plain.then(|| {
-        rest.push(excluding(Box::new(BooleanQuery::new(all_literals))));
+    let rest = (any_plain && rest_can_match).then(|| {
         if all_words.len() > 1 {
             rest.push((
                 Occur::Should,

@@ -128,11 +128,16 @@ impl Engine {
             .collect();
         if ranked.len() < limit {
             if let Some(rest) = &compiled.rest {
-                let more = searcher.search(
-                    rest,
-                    &TopDocs::with_limit(limit - ranked.len()).order_by_score(),
-                )?;
-                for (score, address) in more {
+                // The literal tier holds fewer than `limit` entries, so all of them are in
+                // `ranked`; the rest tier also finds them, and they are dropped here.
+                let literal_tier: Vec<tantivy::DocAddress> =
+                    ranked.iter().map(|&(_, _, address)| address).collect();
+                let more = searcher.search(rest, &TopDocs::with_limit(limit).order_by_score())?;
+                for (score, address) in more
+                    .into_iter()
+                    .filter(|(_, address)| !literal_tier.contains(address))
+                    .take(limit - literal_tier.len())
+                {
                     let (tier, bm25) = query::tier_of(score);
                     ranked.push((tier, bm25, address));
                 }

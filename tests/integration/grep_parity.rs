@@ -92,6 +92,8 @@ proptest! {
             prop_assert_eq!(&phrase, &expected, "query {:?}", query);
             let literal_prefix = hits.iter().take_while(|h| h.matched == "phrase").count();
             prop_assert_eq!(literal_prefix, expected.len(), "literal matches rank first for {:?}", query);
+            let distinct: BTreeSet<&String> = hits.iter().map(|h| &h.id).collect();
+            prop_assert_eq!(distinct.len(), hits.len(), "no entry is listed twice for {:?}", query);
         }
     }
 }
