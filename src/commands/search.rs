@@ -83,7 +83,7 @@ enum Answer {
     Hits(String, yearbook::Result<Vec<Hit>>),
     /// A line that cannot be read or parsed, or a query that failed inside: the batch stops
     /// there.
-    BadInput(anyhow::Error),
+    Fatal(anyhow::Error),
 }
 
 /// Batch mode. Queries are answered on every core while the answers are printed in input
@@ -134,7 +134,7 @@ fn batch(
                     }
                 }
                 Err(error) => {
-                    let _ = reader_answers.send((sequence, Answer::BadInput(error)));
+                    let _ = reader_answers.send((sequence, Answer::Fatal(error)));
                     return;
                 }
             }
@@ -159,7 +159,7 @@ fn batch(
                         .map(|text| text.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "unknown failure".into());
-                    Answer::BadInput(anyhow!(
+                    Answer::Fatal(anyhow!(
                         "query {qid}: internal failure, the index may be damaged ({why}); \
                          run `yearbook verify`, then `yearbook ingest --rebuild`"
                     ))
@@ -180,7 +180,7 @@ fn batch(
         while let Some(answer) = pending.remove(&next) {
             next += 1;
             let (qid, hits) = match answer {
-                Answer::BadInput(error) => return Err(error),
+                Answer::Fatal(error) => return Err(error),
                 Answer::Hits(qid, hits) => (qid, hits),
             };
             let mut hits = match hits {
