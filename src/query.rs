@@ -357,17 +357,18 @@ pub fn compile(
     let mut any_plain = false;
     // With one part, every entry containing it literally is in the literal tier, so the rest
     // tier need not look for the literal again (the costliest clause of all).
-    let matching_parts = parts
+    let part_literals: Vec<(&QueryPart, Box<dyn Query>)> = parts
         .iter()
-        .filter(|part| part.kind != PartKind::Exclude && literal_in(fields, &part.text).is_some())
+        .filter_map(|part| literal_in(fields, &part.text).map(|literal| (part, literal)))
+        .collect();
+    let matching_parts = part_literals
+        .iter()
+        .filter(|(part, _)| part.kind != PartKind::Exclude)
         .count();
     let mut rest_can_match = true;
     let mut literals = Vec::new();
     let mut words: Vec<String> = Vec::new();
-    for part in parts {
-        let Some(literal) = literal_in(fields, &part.text) else {
-            continue;
-        };
+    for (part, literal) in part_literals {
         match part.kind {
             PartKind::Exclude => {
                 exact.push(excluding(literal.box_clone()));
