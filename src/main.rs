@@ -25,14 +25,7 @@ fn main() -> ExitCode {
     choice.write_global();
     if std::env::var_os("YEARBOOK_BACKTRACE").is_none() {
         std::panic::set_hook(Box::new(|info| {
-            let message = match info.payload().downcast_ref::<&str>() {
-                Some(text) => text.to_string(),
-                None => info
-                    .payload()
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .unwrap_or_else(|| "unknown failure".into()),
-            };
+            let message = commands::panic_message(info.payload());
             let place = info
                 .location()
                 .map(|l| format!(" at {}:{}", l.file(), l.line()));
@@ -53,10 +46,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|e| e.into_inner())
                 .take()
                 .unwrap_or_else(|| "unknown failure".into());
-            eprintln!(
-                "yearbook: error: internal failure, the index may be damaged ({message}); \
-                 run `yearbook verify`, then `yearbook ingest --rebuild`"
-            );
+            eprintln!("yearbook: error: {}", commands::internal_failure(&message));
             ExitCode::from(2)
         }
     }

@@ -6,6 +6,7 @@ mod show;
 mod stats;
 mod verify;
 
+use std::any::Any;
 use std::process::ExitCode;
 
 use yearbook::cli::Command;
@@ -64,4 +65,23 @@ pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
 /// Prints an ingest warning on stderr.
 pub fn print_warning(warning: yearbook::ingest::Warning) {
     eprintln!("yearbook: warning: {}: {}", warning.path, warning.reason);
+}
+
+/// The text a panic carried.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    match payload.downcast_ref::<&str>() {
+        Some(text) => text.to_string(),
+        None => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "unknown failure".into()),
+    }
+}
+
+/// What the user is told when tantivy panics, as it does on some damaged index files.
+pub fn internal_failure(message: &str) -> String {
+    format!(
+        "internal failure, the index may be damaged ({message}); \
+         run `yearbook verify`, then `yearbook ingest --rebuild`"
+    )
 }

@@ -13,7 +13,7 @@ use yearbook::place::volume_year;
 use yearbook::query::Filters;
 use yearbook::search::{Engine, Hit, SearchOptions};
 
-use super::{print_warning, Outcome};
+use super::{internal_failure, panic_message, print_warning, Outcome};
 
 pub fn run(args: &SearchArgs) -> anyhow::Result<Outcome> {
     if !index::exists(&args.index) {
@@ -153,17 +153,10 @@ fn batch(
             // error, in order, instead of losing one answer and going on.
             let answer = match catch_unwind(AssertUnwindSafe(|| engine.search(&query, &options))) {
                 Ok(hits) => Answer::Hits(qid, hits),
-                Err(panic) => {
-                    let why = panic
-                        .downcast_ref::<&str>()
-                        .map(|text| text.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown failure".into());
-                    Answer::Fatal(anyhow!(
-                        "query {qid}: internal failure, the index may be damaged ({why}); \
-                         run `yearbook verify`, then `yearbook ingest --rebuild`"
-                    ))
-                }
+                Err(panic) => Answer::Fatal(anyhow!(
+                    "query {qid}: {}",
+                    internal_failure(&panic_message(&*panic))
+                )),
             };
             if answer_sender.send((sequence, answer)).is_err() {
                 return;
