@@ -37,8 +37,7 @@ fn main() -> Result<()> {
     let fields = opened.fields;
     for (name, field) in [
         ("body_chars", fields.body_chars),
-        ("body_words", fields.body_words),
-        ("title_words", fields.title_words),
+        ("title_chars", fields.title_chars),
     ] {
         let mut tokens = 0u64;
         let mut terms = 0u64;

@@ -2,7 +2,8 @@
 //!
 //! One document per entry and per sub-part of an entry (kind `entry`), plus one document per
 //! source file (kind `file`) recording its path, size, modification time, content hash and
-//! entry count. The file records live in the index and change in the same commit as the
+//! entry count, and at most one holding the user dictionary queries are cut with (kind
+//! `dictionary`). The file records live in the index and change in the same commit as the
 //! entries they describe, so the two can never drift apart after a crash. The commit payload
 //! carries the index format and analyzer versions; an index built by another analyzer is
 //! detected instead of silently answering with mismatched terms.
@@ -11,25 +12,25 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
 use tantivy::directory::{
     Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle,
 };
+use tantivy::query::TermQuery;
 use tantivy::schema::Value;
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use crate::analyze::{
-    CharTokenizer, WordTokenizer, ANALYZER_VERSION, CHAR_TOKENIZER, WORD_TOKENIZER,
-};
+use crate::analyze::{CharTokenizer, ANALYZER_VERSION, CHAR_TOKENIZER};
 use crate::Error;
 
 /// Version of the schema and of what the documents mean. Bump on any change.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The fields of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -51,9 +52,9 @@ pub struct Fields {
     pub heading: Field,
     pub subheading: Field,
     pub body: Field,
-    pub title_words: Field,
-    pub body_words: Field,
+    pub title_chars: Field,
     pub body_chars: Field,
+    pub dictionary: Field,
     pub file_size: Field,
     pub file_mtime: Field,
     pub file_hash: Field,
@@ -66,16 +67,13 @@ pub struct Fields {
 pub const KIND_ENTRY: &str = "entry";
 /// Value of the `kind` field for file records.
 pub const KIND_FILE: &str = "file";
+/// Value of the `kind` field for the document holding the user dictionary.
+pub const KIND_DICTIONARY: &str = "dictionary";
 
 impl Fields {
     /// Builds the schema and its field handles.
     pub fn schema() -> (Schema, Fields) {
         let mut builder = Schema::builder();
-        let words = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(WORD_TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqs),
-        );
         let chars = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(CHAR_TOKENIZER)
@@ -111,12 +109,14 @@ impl Fields {
             subheading: builder.add_text_field("subheading", STORED),
             // Stored compactly (see [`pack_body`]); never searched directly.
             body: builder.add_bytes_field("body", STORED),
-            title_words: builder.add_text_field("title_words", words.clone()),
-            body_words: builder.add_text_field("body_words", words),
+            // The heading (or sub-head) alone, so that a match in it can weigh more.
+            title_chars: builder.add_text_field("title_chars", chars.clone()),
             // The heading (or sub-head) and then the body: one phrase query finds a literal in
             // either, and tantivy's position gap between the two values keeps a phrase from
             // spanning them.
             body_chars: builder.add_text_field("body_chars", chars),
+            // The user dictionary's text, on its own document.
+            dictionary: builder.add_text_field("dictionary", STORED),
             // The file records are read in full by every ingest: columnar (fast) fields
             // make that a scan of a few columns instead of decompressing every record.
             file_size: builder.add_u64_field("file_size", STORED | FAST),
@@ -135,7 +135,8 @@ impl Fields {
 pub struct BuildInfo {
     pub format: u32,
     pub analyzer: u32,
-    /// Hash of the user dictionary (`dict.txt`) the words were cut with, if any.
+    /// Hash of the user dictionary (`dict.txt`) the index holds for cutting queries, if any.
+    /// It is not part of what must match: queries are cut with whatever the index holds.
     pub dictionary: Option<String>,
 }
 
@@ -160,8 +161,6 @@ impl BuildInfo {
                 "analyzer version {} (this program uses {})",
                 self.analyzer, wanted.analyzer
             ))
-        } else if self.dictionary != wanted.dictionary {
-            Some("a different user dictionary (dict.txt changed)".to_string())
         } else {
             None
         }
@@ -369,16 +368,17 @@ pub fn open_for_writing(
     })?;
     let (schema, fields) = Fields::schema();
     if !exists(dir) {
-        // Chinese text compresses poorly with lz4. zstd level 3 on bodies packed as GB18030
-        // (see `pack_body`) stores them smaller than level 9 on UTF-8 did, at a fraction of
-        // the compression time. Every hit shown decompresses its whole block, which was half
-        // of a one-shot search's instructions with 64 KiB blocks: 16 KiB blocks cut that
-        // fourfold for 2% more index (measured on a 50 MB shelf).
+        // Chinese text compresses poorly with lz4; zstd on bodies packed as GB18030 (see
+        // `pack_body`) does well. Every hit shown decompresses its whole block, which was half
+        // of a one-shot search's instructions with 64 KiB blocks. On a 50 MB shelf, level 3 on
+        // 16 KiB blocks stored 21.4 MB; level 9 on 32 KiB blocks stores 18.8 MB, which keeps
+        // the whole index under the shelf's size, for no measurable ingest time (tantivy
+        // compresses on its own thread); level 15 and up doubled ingest time for 1% less.
         let settings = IndexSettings {
             docstore_compression: Compressor::Zstd(ZstdCompressor {
-                compression_level: Some(3),
+                compression_level: Some(9),
             }),
-            docstore_blocksize: 16 * 1024,
+            docstore_blocksize: 32 * 1024,
             ..IndexSettings::default()
         };
         let index = Index::builder()
@@ -404,12 +404,25 @@ pub fn open_for_writing(
     Ok((index, fields, reason))
 }
 
-/// Registers the analyzers on an index that will be written to.
-pub fn register_analyzers(index: &Index, jieba: Arc<jieba_rs::Jieba>) {
-    index.tokenizers().register(
-        WORD_TOKENIZER,
-        TextAnalyzer::builder(WordTokenizer::new(jieba)).build(),
+/// The user dictionary the index holds for cutting queries, if any.
+pub fn stored_dictionary(searcher: &Searcher, fields: &Fields) -> Result<Option<String>, Error> {
+    let query = TermQuery::new(
+        Term::from_field_text(fields.kind, KIND_DICTIONARY),
+        IndexRecordOption::Basic,
     );
+    let Some((_, address)) = searcher
+        .search(&query, &TopDocs::with_limit(1).order_by_score())?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let document: TantivyDocument = searcher.doc(address)?;
+    Ok(stored_text(&document, fields.dictionary))
+}
+
+/// Registers the analyzer on an index that will be written to.
+pub fn register_analyzers(index: &Index) {
     index
         .tokenizers()
         .register(CHAR_TOKENIZER, TextAnalyzer::builder(CharTokenizer).build());

@@ -21,7 +21,7 @@ use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 use crate::analyze::fold_str;
 use crate::decode::decode;
 use crate::discover::{discover, Format, SourceFile};
-use crate::index::{self, BuildInfo, Fields, KIND_ENTRY, KIND_FILE};
+use crate::index::{self, BuildInfo, Fields, KIND_DICTIONARY, KIND_ENTRY, KIND_FILE};
 use crate::parse::{self, jsonl::JsonEntry};
 use crate::place::{place_from_segments, Place};
 use crate::sectionize::{sectionize, Entry};
@@ -177,12 +177,18 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
         }
         other => other?,
     };
-    let jieba =
-        crate::analyze::build_jieba(dictionary.as_deref()).map_err(|error| Error::Dictionary {
+    // The user dictionary only cuts queries: the index keeps a copy for them, so a new one
+    // is checked here and replaces the old one without re-reading any page.
+    let held_dictionary = index::build_info(&index)?.and_then(|info| info.dictionary);
+    let dictionary_changed =
+        stale.is_some() || options.rebuild || held_dictionary != wanted.dictionary;
+    if let Some(text) = dictionary.as_deref().filter(|_| dictionary_changed) {
+        crate::analyze::build_jieba(Some(text)).map_err(|error| Error::Dictionary {
             path: options.corpus.join("dict.txt"),
             why: error.to_string(),
         })?;
-    index::register_analyzers(&index, jieba);
+    }
+    index::register_analyzers(&index);
     let mut writer = acquire_writer(&index, &options.index, options.wait)?;
     // Leftovers of an interrupted run (orphan segment files) go first.
     let _ = writer.garbage_collect_files().wait();
@@ -204,6 +210,16 @@ pub fn ingest(options: &IngestOptions, warn: &mut dyn FnMut(Warning)) -> Result<
         } else {
             load_records(&index, &fields)?
         };
+
+        if dictionary_changed {
+            writer.delete_term(Term::from_field_text(fields.kind, KIND_DICTIONARY));
+            if let Some(text) = &dictionary {
+                writer.add_document(doc!(
+                    fields.kind => KIND_DICTIONARY,
+                    fields.dictionary => text.as_str(),
+                ))?;
+            }
+        }
 
         let discovery = discover(&options.corpus, Some(&options.index));
         let mut kept_keys: HashSet<String> = HashSet::new();
@@ -725,13 +741,12 @@ fn entry_document(fields: &Fields, file: &SourceFile, entry: EntryDoc) -> Tantiv
         fields.heading => entry.heading,
         fields.body => index::pack_body(entry.body),
     );
-    // Both channels index the folded text: fold once, not once per channel.
+    // The heading is indexed twice: alone, so that it can weigh more, and as the first value
+    // of the body channel, so that one phrase query finds a literal anywhere in the entry.
     let title = fold_str(entry.subheading.unwrap_or(entry.heading));
-    let body = fold_str(entry.body);
-    document.add_text(fields.title_words, title.clone());
+    document.add_text(fields.title_chars, &title);
     document.add_text(fields.body_chars, title);
-    document.add_text(fields.body_words, body.clone());
-    document.add_text(fields.body_chars, body);
+    document.add_text(fields.body_chars, fold_str(entry.body));
     if let Some(subheading) = entry.subheading {
         document.add_text(fields.subheading, subheading);
     }

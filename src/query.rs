@@ -1,24 +1,32 @@
-//! Reads what the user typed into query parts, and turns them into a tantivy query.
+//! Reads what the user typed into query parts, and turns them into tantivy queries.
 //!
 //! Syntax, kept small on purpose: whitespace separates parts, and every part must match;
 //! `"…"` (ASCII quotes) makes a part a literal phrase that must occur as written; `-词`
 //! excludes entries containing 词. Everything else, including `？，“”《》` and unbalanced
 //! quotes, is ordinary text, so a natural question is never a syntax error.
 //!
-//! Each part matches an entry that contains it literally (the character channel, up to
-//! folding) or that contains its words (the word channel). Ranking is tiered: entries
-//! containing every part literally come first, then entries containing every word, then the
-//! rest; BM25 orders each tier, with headings and sub-heads weighing more than body text.
-//! The words of a part are found by looking its substrings up in the index's own word
-//! vocabulary, so no segmenter is loaded to answer a query.
+//! The index holds one channel, the folded characters with their positions, so every match
+//! is a phrase (or one character) over it. Ranking is tiered. The literal tier holds the
+//! entries containing every part as written, ranked by BM25 over those phrases, with a match
+//! in the heading or sub-head weighing more. When it does not fill the page, the word tier
+//! follows: each part is cut into words with jieba, and an entry that lacks a part as written
+//! must contain its words instead (all of them for a short, keyword-like part, any of them for
+//! a long, question-like one); entries containing every word come first, BM25 orders the
+//! rest. A word's weight is that of the word itself: its inverse document frequency is
+//! counted from the entries that contain it, not summed from its characters, which would
+//! make common characters' rare compounds count for little.
 
+use std::collections::HashMap;
+
+use jieba_rs::Jieba;
+use tantivy::collector::Count;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
-use crate::analyze::{fold_str, CharTokenizer};
+use crate::analyze::{fold_str, query_words, CharTokenizer};
 use crate::index::Fields;
 use crate::{Error, Result};
 
@@ -26,8 +34,6 @@ use crate::{Error, Result};
 pub const ALL_WORDS_BONUS: f32 = 1_000.0;
 /// Weight of headings and sub-heads relative to body text.
 pub const TITLE_BOOST: f32 = 1.5;
-/// Longest word (in characters) looked up in the vocabulary.
-const MAX_WORD_CHARS: usize = 12;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1000;
 
@@ -105,19 +111,25 @@ pub struct Filters {
     pub chapter: Option<String>,
 }
 
-/// A query ready to run, in two tiers, with what the snippet stage needs to highlight.
+/// The literal tier of a query, ready to run, with what the word tier and the snippet stage
+/// need.
 pub struct Compiled {
     /// Entries containing every part literally (and no excluded text), scored by BM25 over
-    /// the literal matches and the query's words.
+    /// the literal matches, with matches in headings weighing more.
     pub exact: Box<dyn Query>,
-    /// Entries that match each part literally or by its words; `None` when every part is a
-    /// `"…"` phrase or no entry outside the literal tier can match. It does not exclude the
+    /// Folded literal strings to highlight (plain and phrase parts).
+    pub literals: Vec<String>,
+    parts: Vec<QueryPart>,
+    filters: Filters,
+}
+
+/// The word tier of a query.
+pub struct WordTier {
+    /// Entries that match each part literally or by its words. It does not exclude the
     /// literal tier's entries (that would match the phrases a second time): the caller runs
     /// it only when the literal tier did not fill the page, so it has them all, and drops
     /// them. Entries containing every word score [`ALL_WORDS_BONUS`] more.
-    pub rest: Option<Box<dyn Query>>,
-    /// Folded literal strings to highlight (plain and phrase parts).
-    pub literals: Vec<String>,
+    pub query: Box<dyn Query>,
     /// Folded words to highlight.
     pub words: Vec<String>,
 }
@@ -202,11 +214,11 @@ fn excluding(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::MustNot, Box::new(ForwardOnly(query)))
 }
 
-/// The literal occurrence of `text` in an entry's heading or body: one character phrase.
-fn literal_in(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
+/// The literal occurrence of `text` in `field` (a character channel): one phrase, or one
+/// term for a single character.
+fn literal_in(field: Field, text: &str) -> Option<Box<dyn Query>> {
     let mut tokens = Vec::new();
     CharTokenizer::tokenize_into(text, &mut tokens);
-    let field = fields.body_chars;
     match tokens.as_slice() {
         [] => None,
         [only] => Some(Box::new(TermQuery::new(
@@ -222,81 +234,111 @@ fn literal_in(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
     }
 }
 
-fn word_in(fields: &Fields, word: &str) -> Box<dyn Query> {
-    let term_query = |field, boost: f32| -> Box<dyn Query> {
-        Box::new(BoostQuery::new(
-            Box::new(TermQuery::new(
-                Term::from_field_text(field, word),
-                IndexRecordOption::WithFreqs,
-            )),
-            boost,
-        ))
-    };
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Should, term_query(fields.title_words, TITLE_BOOST)),
-        (Occur::Should, term_query(fields.body_words, 1.0)),
-    ]))
+/// The literal occurrence of `text` anywhere in an entry (heading or body), plus the same in
+/// its heading, which weighs [`TITLE_BOOST`] more: the clauses a part adds to the literal
+/// tier.
+fn literal_clauses(fields: &Fields, text: &str) -> Option<(Box<dyn Query>, Box<dyn Query>)> {
+    let anywhere = literal_in(fields.body_chars, text)?;
+    let heading = literal_in(fields.title_chars, text)?;
+    Some((anywhere, Box::new(BoostQuery::new(heading, TITLE_BOOST))))
 }
 
-fn in_vocabulary(searcher: &Searcher, fields: &Fields, word: &str) -> Result<bool> {
-    for field in [fields.body_words, fields.title_words] {
-        if searcher.doc_freq(&Term::from_field_text(field, word))? > 0 {
-            return Ok(true);
+/// BM25's inverse document frequency, as tantivy computes it.
+fn idf(doc_freq: u64, docs: u64) -> f32 {
+    let x = (docs.saturating_sub(doc_freq) as f32 + 0.5) / (doc_freq as f32 + 0.5);
+    (1.0 + x).ln()
+}
+
+/// Finds words as phrases of the character channel, weighted as words.
+struct WordFinder<'a> {
+    searcher: &'a Searcher,
+    fields: &'a Fields,
+    /// Documents in the index, counted as tantivy's BM25 counts them.
+    docs: u64,
+    /// Each word's query, or `None` when no entry contains it.
+    found: HashMap<String, Option<Box<dyn Query>>>,
+}
+
+impl<'a> WordFinder<'a> {
+    fn new(searcher: &'a Searcher, fields: &'a Fields) -> Self {
+        let docs = searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| u64::from(reader.max_doc()))
+            .sum();
+        WordFinder {
+            searcher,
+            fields,
+            docs,
+            found: HashMap::new(),
         }
     }
-    Ok(false)
-}
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
-/// A unit of a query part: a word the index knows, or a run the index has never seen as a
-/// word (which still counts when deciding how many words an entry must share).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unit {
-    pub text: String,
-    pub known: bool,
-}
-
-/// Segments a folded query part by forward maximum matching against the index's own word
-/// vocabulary (the words jieba cut the corpus into, up to 12 characters). Characters no
-/// known word covers become unknown units of one character.
-pub fn segment(searcher: &Searcher, fields: &Fields, folded: &str) -> Result<Vec<Unit>> {
-    let chars: Vec<char> = folded.chars().collect();
-    let mut units = Vec::new();
-    let mut start = 0;
-    while start < chars.len() {
-        if !is_word_char(chars[start]) {
-            start += 1;
-            continue;
+    /// The word in one character field, with the weight of the word: tantivy weighs a phrase
+    /// by the sum of its terms' IDFs, so the phrase is scaled by the word's own IDF over that
+    /// sum. `None` when no document holds it.
+    fn in_field(&self, field: Field, word: &str) -> Result<Option<Box<dyn Query>>> {
+        let Some(query) = literal_in(field, word) else {
+            return Ok(None);
+        };
+        let mut tokens = Vec::new();
+        CharTokenizer::tokenize_into(word, &mut tokens);
+        if tokens.len() == 1 {
+            let found = self
+                .searcher
+                .doc_freq(&Term::from_field_text(field, &tokens[0].text))?
+                > 0;
+            return Ok(found.then_some(query));
         }
-        let run_end = (start..chars.len())
-            .find(|&i| !is_word_char(chars[i]))
-            .unwrap_or(chars.len());
-        let mut matched = None;
-        for len in (1..=MAX_WORD_CHARS.min(run_end - start)).rev() {
-            let candidate: String = chars[start..start + len].iter().collect();
-            if in_vocabulary(searcher, fields, &candidate)? {
-                matched = Some((candidate, len));
-                break;
-            }
+        let doc_freq = self.searcher.search(&*query, &Count)? as u64;
+        if doc_freq == 0 {
+            return Ok(None);
         }
-        match matched {
-            Some((text, len)) => {
-                units.push(Unit { text, known: true });
-                start += len;
-            }
-            None => {
-                units.push(Unit {
-                    text: chars[start].to_string(),
-                    known: false,
-                });
-                start += 1;
-            }
+        let mut summed = 0.0;
+        for token in &tokens {
+            let term = Term::from_field_text(field, &token.text);
+            summed += idf(self.searcher.doc_freq(&term)?, self.docs);
         }
+        Ok(Some(Box::new(BoostQuery::new(
+            query,
+            idf(doc_freq, self.docs) / summed,
+        ))))
     }
-    Ok(units)
+
+    /// The word anywhere in an entry, or in its heading (weighing [`TITLE_BOOST`] more);
+    /// `None` when no entry contains it.
+    fn find(&mut self, word: &str) -> Result<Option<Box<dyn Query>>> {
+        if let Some(known) = self.found.get(word) {
+            return Ok(known.as_ref().map(|query| query.box_clone()));
+        }
+        let query = match self.in_field(self.fields.body_chars, word)? {
+            None => None,
+            Some(anywhere) => {
+                let mut clauses = vec![(Occur::Should, anywhere)];
+                if let Some(heading) = self.in_field(self.fields.title_chars, word)? {
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(heading, TITLE_BOOST)) as Box<dyn Query>,
+                    ));
+                }
+                Some(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+            }
+        };
+        let copy = query.as_ref().map(|query| query.box_clone());
+        self.found.insert(word.to_string(), query);
+        Ok(copy)
+    }
+}
+
+/// True for a folded part that is its own only word: one character, or a run of ASCII
+/// letters and digits (`gdp`, `xq7731`), which is read as one word the way a Western
+/// tokenizer would, not cut by jieba into pieces its dictionary happens to know. The word
+/// tier finds nothing more for such a part than the literal tier, so a query made of them
+/// never needs jieba.
+fn is_one_word(folded: &str) -> bool {
+    let mut chars = folded.chars();
+    let single = chars.next().is_some() && chars.next().is_none();
+    single || folded.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Parts at least this long (in characters) are read as natural language: an entry that
@@ -314,36 +356,23 @@ pub fn required_units(units: usize, part_chars: usize) -> usize {
     }
 }
 
-fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+fn term(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, text),
         IndexRecordOption::Basic,
     ))
 }
 
-/// Builds the two tiers of the tantivy query for parsed parts.
-///
-/// Splitting the tiers, rather than adding a constant to literal matches in one query, means
-/// the costly phrase matching runs once, and the second tier runs only when the first does
-/// not fill the page of results.
-pub fn compile(
-    searcher: &Searcher,
-    fields: &Fields,
-    parts: &[QueryPart],
-    filters: &Filters,
-) -> Result<Compiled> {
-    // No `kind:entry` clause: file records have no text in the word and character fields,
-    // so every part's Must clause already keeps them out, and intersecting with a posting
-    // list of every entry would cost a seek per candidate.
-    let mut common: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+fn filter_clauses(fields: &Fields, filters: &Filters) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(yearbook) = &filters.yearbook {
-        common.push((Occur::Must, term(fields.yearbook, yearbook)));
+        clauses.push((Occur::Must, term(fields.yearbook, yearbook)));
     }
     if let Some(chapter) = &filters.chapter {
-        common.push((Occur::Must, term(fields.chapter, chapter)));
+        clauses.push((Occur::Must, term(fields.chapter, chapter)));
     }
     if let Some(year) = filters.year {
-        common.push((
+        clauses.push((
             Occur::Must,
             Box::new(TermQuery::new(
                 Term::from_field_u64(fields.year, year),
@@ -351,92 +380,136 @@ pub fn compile(
             )),
         ));
     }
+    clauses
+}
+
+/// Builds the literal tier of the query for parsed parts.
+///
+/// Splitting the tiers, rather than adding a constant to literal matches in one query, means
+/// the costly phrase matching runs once, and the word tier (and jieba) runs only when the
+/// literal tier does not fill the page of results.
+pub fn compile(fields: &Fields, parts: &[QueryPart], filters: &Filters) -> Compiled {
+    // No `kind:entry` clause: file records have no text in the character fields, so every
+    // part's Must clause already keeps them out, and intersecting with a posting list of
+    // every entry would cost a seek per candidate.
     let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut rest: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut any_plain = false;
-    // With one part, every entry containing it literally is in the literal tier, so the rest
-    // tier need not look for the literal again (the costliest clause of all).
-    let part_literals: Vec<(&QueryPart, Box<dyn Query>)> = parts
-        .iter()
-        .filter_map(|part| literal_in(fields, &part.text).map(|literal| (part, literal)))
-        .collect();
-    let matching_parts = part_literals
-        .iter()
-        .filter(|(part, _)| part.kind != PartKind::Exclude)
-        .count();
-    let mut rest_can_match = true;
     let mut literals = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    for (part, literal) in part_literals {
-        match part.kind {
-            PartKind::Exclude => {
-                exact.push(excluding(literal.box_clone()));
-                rest.push(excluding(literal));
-            }
-            PartKind::Phrase => {
-                literals.push(fold_str(&part.text));
-                exact.push((Occur::Must, literal.box_clone()));
-                rest.push((Occur::Must, literal));
-            }
-            PartKind::Plain => {
-                any_plain = true;
-                let folded = fold_str(&part.text);
-                let units = segment(searcher, fields, &folded)?;
-                let required = required_units(units.len(), folded.chars().count());
-                let mut part_words: Vec<String> = Vec::new();
-                for unit in units.iter().filter(|unit| unit.known) {
-                    if !part_words.contains(&unit.text) {
-                        part_words.push(unit.text.clone());
-                    }
-                }
-                let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                if matching_parts > 1 {
-                    either.push((Occur::Should, literal.box_clone()));
-                }
-                if part_words.len() >= required && required > 0 {
-                    let shared: Vec<(Occur, Box<dyn Query>)> = part_words
-                        .iter()
-                        .map(|word| (Occur::Should, word_in(fields, word)))
-                        .collect();
-                    either.push((
-                        Occur::Should,
-                        Box::new(BooleanQuery::with_minimum_required_clauses(
-                            shared, required,
-                        )),
-                    ));
-                }
-                for word in &part_words {
-                    all_words.push((Occur::Must, word_in(fields, word)));
-                    if !words.contains(word) {
-                        words.push(word.clone());
-                    }
-                }
-                rest_can_match &= !either.is_empty();
-                exact.push((Occur::Must, literal));
-                rest.push((Occur::Must, Box::new(BooleanQuery::new(either))));
-                literals.push(folded);
-            }
+    for part in parts {
+        let Some((anywhere, heading)) = literal_clauses(fields, &part.text) else {
+            continue;
+        };
+        if part.kind == PartKind::Exclude {
+            exact.push(excluding(anywhere));
+        } else {
+            exact.push((Occur::Must, anywhere));
+            exact.push((Occur::Should, heading));
+            literals.push(fold_str(&part.text));
         }
     }
-    if literals.is_empty() {
-        return Ok(Compiled {
-            exact: Box::new(EmptyQuery),
-            rest: None,
-            literals,
-            words,
-        });
+    let exact: Box<dyn Query> = if literals.is_empty() {
+        Box::new(EmptyQuery)
+    } else {
+        exact.extend(filter_clauses(fields, filters));
+        Box::new(BooleanQuery::new(exact))
+    };
+    Compiled {
+        exact,
+        literals,
+        parts: parts.to_vec(),
+        filters: filters.clone(),
     }
-    // Within the literal tier, the words rank: headings first, then BM25 over the text.
-    for word in &words {
-        exact.push((Occur::Should, word_in(fields, word)));
+}
+
+impl Compiled {
+    /// True when the word tier may find entries the literal tier does not: some plain part
+    /// has words other than itself.
+    pub fn has_word_tier(&self) -> bool {
+        !self.literals.is_empty()
+            && self
+                .parts
+                .iter()
+                .any(|part| part.kind == PartKind::Plain && !is_one_word(&fold_str(&part.text)))
     }
-    exact.extend(
-        common
+
+    /// Builds the word tier, cutting the plain parts with `jieba`; `None` when no entry
+    /// outside the literal tier can match.
+    pub fn word_tier(
+        &self,
+        searcher: &Searcher,
+        fields: &Fields,
+        jieba: &Jieba,
+    ) -> Result<Option<WordTier>> {
+        if !self.has_word_tier() {
+            return Ok(None);
+        }
+        let mut finder = WordFinder::new(searcher, fields);
+        let part_literals: Vec<(&QueryPart, Box<dyn Query>)> = self
+            .parts
             .iter()
-            .map(|(occur, query)| (*occur, query.box_clone())),
-    );
-    let rest = (any_plain && rest_can_match).then(|| {
+            .filter_map(|part| {
+                literal_in(fields.body_chars, &part.text).map(|literal| (part, literal))
+            })
+            .collect();
+        let matching_parts = part_literals
+            .iter()
+            .filter(|(part, _)| part.kind != PartKind::Exclude)
+            .count();
+        let mut rest: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut words: Vec<String> = Vec::new();
+        for (part, literal) in part_literals {
+            match part.kind {
+                PartKind::Exclude => rest.push(excluding(literal)),
+                PartKind::Phrase => rest.push((Occur::Must, literal)),
+                PartKind::Plain => {
+                    let folded = fold_str(&part.text);
+                    let units = if is_one_word(&folded) {
+                        vec![folded.clone()]
+                    } else {
+                        query_words(jieba, &folded)
+                    };
+                    let required = required_units(units.len(), folded.chars().count());
+                    let mut part_words: Vec<(String, Box<dyn Query>)> = Vec::new();
+                    for unit in &units {
+                        if part_words.iter().any(|(word, _)| word == unit) {
+                            continue;
+                        }
+                        if let Some(query) = finder.find(unit)? {
+                            part_words.push((unit.clone(), query));
+                        }
+                    }
+                    let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                    // With one part, every entry containing it literally is in the literal
+                    // tier, so this tier need not look for the literal again (the costliest
+                    // clause of all).
+                    if matching_parts > 1 {
+                        either.push((Occur::Should, literal));
+                    }
+                    if part_words.len() >= required && required > 0 {
+                        let shared: Vec<(Occur, Box<dyn Query>)> = part_words
+                            .iter()
+                            .map(|(_, query)| (Occur::Should, query.box_clone()))
+                            .collect();
+                        either.push((
+                            Occur::Should,
+                            Box::new(BooleanQuery::with_minimum_required_clauses(
+                                shared, required,
+                            )),
+                        ));
+                    }
+                    if either.is_empty() {
+                        return Ok(None);
+                    }
+                    for (word, query) in part_words {
+                        all_words.push((Occur::Must, query));
+                        if !words.contains(&word) {
+                            words.push(word);
+                        }
+                    }
+                    rest.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+                }
+            }
+        }
         if all_words.len() > 1 {
             rest.push((
                 Occur::Should,
@@ -446,15 +519,12 @@ pub fn compile(
                 )),
             ));
         }
-        rest.extend(common);
-        Box::new(BooleanQuery::new(rest)) as Box<dyn Query>
-    });
-    Ok(Compiled {
-        exact: Box::new(BooleanQuery::new(exact)),
-        rest,
-        literals,
-        words,
-    })
+        rest.extend(filter_clauses(fields, &self.filters));
+        Ok(Some(WordTier {
+            query: Box::new(BooleanQuery::new(rest)),
+            words,
+        }))
+    }
 }
 
 /// Splits a second-tier score into its tier ("all" or "some") and its BM25 part.
@@ -494,6 +564,19 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn only_parts_with_words_of_their_own_need_the_word_tier() {
+        let (_, fields) = Fields::schema();
+        let needs_words = |query: &str| {
+            compile(&fields, &parse(query).unwrap(), &Filters::default()).has_word_tier()
+        };
+        assert!(!needs_words("贫"));
+        assert!(!needs_words("xq7731 GDP -5G"));
+        assert!(!needs_words("\"扶贫搬迁\""));
+        assert!(needs_words("量子纠缠态"));
+        assert!(needs_words("GDP 增长"));
     }
 
     #[test]

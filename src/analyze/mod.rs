@@ -1,15 +1,18 @@
-//! Text analysis shared by indexing and querying: folding and the two token channels.
+//! Text analysis shared by indexing and querying: folding, the character channel, and the
+//! words of a query.
 //!
 //! Text is folded once ([`fold_str`]: NFKC, lowercase, traditional → simplified) before it
-//! reaches a tokenizer: ingest folds each entry once and hands the folded text to both
-//! channels, and queries fold what the user typed the same way.
+//! reaches a tokenizer: ingest folds each entry once, and queries fold what the user typed
+//! the same way.
 //!
-//! * [`WordTokenizer`] cuts the folded text with jieba. Its terms carry the ranking (BM25 over
-//!   words), and because jieba sees simplified, half-width text, traditional pages segment as
-//!   well as simplified ones.
-//! * [`CharTokenizer`] emits every folded character with its position. Phrase queries over
-//!   it find any literal substring whatever jieba made of it; this channel is what makes the
-//!   engine never miss what grep finds.
+//! * [`CharTokenizer`] emits every folded character with its position. It is the only
+//!   channel the index holds: a phrase query over it finds any literal substring, which is
+//!   what makes the engine never miss what grep finds, and a word of the query is found as
+//!   the phrase of its characters.
+//! * [`query_words`] cuts a folded query with jieba into the words the ranking weighs. Only
+//!   queries are cut: the index needs no segmentation, so ingest does not pay for it, and a
+//!   word matches wherever its characters stand together, whatever jieba would have made of
+//!   the page.
 //!
 //! The index keeps no offsets: snippets and highlights are cut from the stored original text
 //! by folding it again ([`FoldedText`]), so they show the page as it was printed.
@@ -23,19 +26,17 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 pub use fold::{fold_char, fold_str, FoldedText};
 
-/// Name under which [`WordTokenizer`] is registered on the index.
-pub const WORD_TOKENIZER: &str = "yearbook_words";
 /// Name under which [`CharTokenizer`] is registered on the index.
 pub const CHAR_TOKENIZER: &str = "yearbook_chars";
 
 /// Version of the analysis chain. Bump it whenever folding or tokenization changes, so that
 /// an index built by another version is detected and rebuilt instead of silently answering
 /// with mismatched terms.
-pub const ANALYZER_VERSION: u32 = 2;
+pub const ANALYZER_VERSION: u32 = 3;
 
-/// Words longer than this (in bytes) are not indexed as words: they are runs of Latin text or
-/// digits that jieba keeps whole. The character channel still finds them.
-const MAX_WORD_BYTES: usize = 64;
+/// Words longer than this (in characters) are not weighed as words: they are runs of Latin
+/// text or digits that jieba keeps whole, and the literal match already covers them.
+const MAX_WORD_CHARS: usize = 24;
 
 /// True for characters that are not worth a word token of their own.
 fn is_separator(c: char) -> bool {
@@ -49,8 +50,9 @@ fn is_cjk_punctuation(c: char) -> bool {
 }
 
 /// Builds the jieba segmenter with the built-in dictionary and an optional user dictionary
-/// in jieba's format (`word [freq] [tag]` per line). Building the dictionary takes about
-/// 100 ms, so the plain one is built once per process and shared.
+/// in jieba's format (`word [freq] [tag]` per line). Building the dictionary takes 100 to
+/// 200 ms, so the plain one is built once per process and shared, and a search builds it
+/// only when a query needs its words.
 pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs::Error> {
     static PLAIN: std::sync::OnceLock<Arc<Jieba>> = std::sync::OnceLock::new();
     match user_dictionary {
@@ -60,27 +62,6 @@ pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs
             jieba.load_dict(&mut dictionary.as_bytes())?;
             Ok(Arc::new(jieba))
         }
-    }
-}
-
-/// Tokens collected for one field value, handed to tantivy one at a time.
-pub struct CollectedTokens<'a> {
-    tokens: &'a mut [Token],
-    next: usize,
-}
-
-impl TokenStream for CollectedTokens<'_> {
-    fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
-    }
-
-    fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
     }
 }
 
@@ -157,70 +138,24 @@ impl Tokenizer for CharTokenizer {
     }
 }
 
-/// Cuts a folded text with jieba into word tokens.
-#[derive(Clone)]
-pub struct WordTokenizer {
-    jieba: Arc<Jieba>,
-    tokens: Vec<Token>,
-}
-
-impl WordTokenizer {
-    pub fn new(jieba: Arc<Jieba>) -> Self {
-        WordTokenizer {
-            jieba,
-            tokens: Vec::new(),
-        }
-    }
-}
-
-impl Tokenizer for WordTokenizer {
-    type TokenStream<'a> = CollectedTokens<'a>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> CollectedTokens<'a> {
-        // Token strings are reused from the previous value: one allocation per new word
-        // slot, not per word.
-        let mut used = 0;
-        for word in self.jieba.cut(text, false) {
-            if word.word.len() > MAX_WORD_BYTES || word.word.chars().all(is_separator) {
-                continue;
-            }
-            if used == self.tokens.len() {
-                self.tokens.push(Token::default());
-            }
-            let token = &mut self.tokens[used];
-            token.offset_from = word.byte_start;
-            token.offset_to = word.byte_end;
-            token.position = used;
-            token.position_length = 1;
-            token.text.clear();
-            token.text.push_str(word.word);
-            used += 1;
-        }
-        CollectedTokens {
-            tokens: &mut self.tokens[..used],
-            next: 0,
-        }
-    }
+/// The words of a folded query part, in order, as jieba cuts it in search mode (a long word
+/// also yields the dictionary words inside it, so an entry using only 人民 still shares a
+/// word with 人民政府) and without its HMM, which would invent words for unknown runs and
+/// then find no entry holding them. Punctuation and spaces are dropped, and so are runs too
+/// long to be words.
+pub fn query_words(jieba: &Jieba, folded: &str) -> Vec<String> {
+    jieba
+        .cut_for_search(folded, false)
+        .into_iter()
+        .map(|token| token.word)
+        .filter(|word| !word.chars().all(is_separator) && word.chars().count() <= MAX_WORD_CHARS)
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn texts(mut tokenizer: impl Tokenizer, text: &str) -> Vec<(String, usize, usize, usize)> {
-        let mut stream = tokenizer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            let token = stream.token();
-            out.push((
-                token.text.clone(),
-                token.position,
-                token.offset_from,
-                token.offset_to,
-            ));
-        }
-        out
-    }
 
     #[test]
     fn query_char_tokens_are_folded_and_spaces_keep_their_position() {
@@ -235,16 +170,14 @@ mod tests {
     }
 
     #[test]
-    fn folded_traditional_text_segments_like_simplified() {
+    fn folded_traditional_queries_cut_like_simplified_ones() {
         let jieba = build_jieba(None).unwrap();
-        let words = |text: &str| -> Vec<String> {
-            texts(WordTokenizer::new(jieba.clone()), &fold_str(text))
-                .into_iter()
-                .map(|t| t.0)
-                .collect()
-        };
-        let simplified = words("易地扶贫搬迁工程");
-        assert_eq!(words("易地扶貧搬遷工程"), simplified);
-        assert!(simplified.contains(&"扶贫".to_string()));
+        let simplified = query_words(&jieba, &fold_str("易地扶贫搬迁工程，"));
+        assert_eq!(
+            query_words(&jieba, &fold_str("易地扶貧搬遷工程，")),
+            simplified
+        );
+        assert!(simplified.contains(&"扶贫".to_string()), "{simplified:?}");
+        assert!(!simplified.iter().any(|word| word.contains('，')));
     }
 }

@@ -181,19 +181,41 @@ fn an_index_built_by_another_analyzer_is_detected_and_rebuilt() {
 }
 
 #[test]
-fn a_new_user_dictionary_triggers_a_rebuild_and_recall_does_not_depend_on_it() {
+fn a_new_user_dictionary_cuts_queries_without_a_rebuild() {
     let workspace = Workspace::new();
-    workspace.write("a.txt", page("莫力达瓦旗", "测试嘎查村集体经济"));
+    // 嘎查 and 村 are not adjacent: the text has no 嘎查村.
+    workspace.write("a.txt", page("莫力达瓦旗", "测试嘎查 村集体经济"));
     assert!(workspace.ingest().status.success());
-    let before = workspace.search("嘎查村", &[]);
-    workspace.write("dict.txt", "嘎查村 1000 ns\n");
-    let ingest = workspace.ingest();
-    let stderr = String::from_utf8(ingest.stderr).unwrap();
-    assert!(stderr.contains("a different user dictionary"), "{stderr}");
-    let after = workspace.search("嘎查村", &[]);
+    // jieba's own dictionary cuts 嘎查村经济 into characters and 经济, all in the entry.
+    let before = workspace.search("嘎查村经济", &[]);
     assert_eq!(before.len(), 1);
-    assert_eq!(after.len(), 1);
-    assert_eq!(after[0].matched, "phrase");
+    assert_eq!(before[0].matched, "all");
+
+    // With 嘎查村 a word, the query needs that word, which the entry lacks.
+    workspace.write("dict.txt", "嘎查村 1000000 ns\n");
+    let ingest = workspace.ingest();
+    assert!(ingest.status.success());
+    let stderr = String::from_utf8(ingest.stderr).unwrap();
+    assert!(!stderr.contains("rebuilt"), "{stderr}");
+    assert!(workspace.search("嘎查村经济", &[]).is_empty());
+    // Literal matches do not depend on the dictionary.
+    assert_eq!(workspace.search("村集体", &[])[0].matched, "phrase");
+
+    // A dictionary jieba refuses stops the ingest before anything is written.
+    workspace.write("dict.txt", "嘎查村 many ns\n");
+    workspace.write("b.txt", page("乙条目", "乙的正文"));
+    let refused = workspace.ingest();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8(refused.stderr)
+        .unwrap()
+        .contains("dict.txt"));
+    assert!(workspace.search("乙的正文", &[]).is_empty());
+    assert!(workspace.search("嘎查村经济", &[]).is_empty());
+
+    // Removing it brings jieba's own cut back.
+    std::fs::remove_file(workspace.corpus().join("dict.txt")).unwrap();
+    assert!(workspace.ingest().status.success());
+    assert_eq!(workspace.search("嘎查村经济", &[]).len(), 1);
 }
 
 #[test]
