@@ -132,6 +132,22 @@ pub struct WordTier {
     pub query: Box<dyn Query>,
     /// Folded words to highlight.
     pub words: Vec<String>,
+    /// Every entry the query finds holds every word (one part, all of its words required),
+    /// so no score carries [`ALL_WORDS_BONUS`].
+    every_word_required: bool,
+}
+
+impl WordTier {
+    /// Splits a score of this tier into its tier ("all" or "some") and its BM25 part.
+    pub fn tier_of(&self, score: f32) -> (&'static str, f32) {
+        if self.every_word_required {
+            ("all", score)
+        } else if score >= ALL_WORDS_BONUS {
+            ("all", score - ALL_WORDS_BONUS)
+        } else {
+            ("some", score)
+        }
+    }
 }
 
 /// Wraps a query whose scorer is used as an exclusion set (`MustNot`).
@@ -305,8 +321,25 @@ impl<'a> WordFinder<'a> {
         ))))
     }
 
-    /// The word anywhere in an entry, or in its heading (weighing [`TITLE_BOOST`] more);
-    /// `None` when no entry contains it.
+    /// The word anywhere in an entry, or in its heading (weighing [`TITLE_BOOST`] more),
+    /// weighed as tantivy weighs a phrase (by the sum of its characters' IDFs). For the words
+    /// of a keyword-like part: every entry of the tier holds all of them, so their weights
+    /// only balance their counts against each other, and counting the entries that hold each
+    /// word (a scan per word) would cost more than the search.
+    fn unweighed(&self, word: &str) -> Option<Box<dyn Query>> {
+        let anywhere = literal_in(self.fields.body_chars, word)?;
+        let heading = literal_in(self.fields.title_chars, word)?;
+        Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, anywhere),
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(heading, TITLE_BOOST)),
+            ),
+        ])))
+    }
+
+    /// The word anywhere in an entry, or in its heading (weighing [`TITLE_BOOST`] more),
+    /// weighed by its own IDF; `None` when no entry contains it.
     fn find(&mut self, word: &str) -> Result<Option<Box<dyn Query>>> {
         if let Some(known) = self.found.get(word) {
             return Ok(known.as_ref().map(|query| query.box_clone()));
@@ -457,6 +490,7 @@ impl Compiled {
         let mut rest: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut words: Vec<String> = Vec::new();
+        let mut every_word_required = true;
         for (part, literal) in part_literals {
             match part.kind {
                 PartKind::Exclude => rest.push(excluding(literal)),
@@ -468,13 +502,23 @@ impl Compiled {
                     } else {
                         query_words(jieba, &folded)
                     };
-                    let required = required_units(units.len(), folded.chars().count());
-                    let mut part_words: Vec<(String, Box<dyn Query>)> = Vec::new();
+                    let mut unique: Vec<&String> = Vec::new();
                     for unit in &units {
-                        if part_words.iter().any(|(word, _)| word == unit) {
-                            continue;
+                        if !unique.contains(&unit) {
+                            unique.push(unit);
                         }
-                        if let Some(query) = finder.find(unit)? {
+                    }
+                    let required = required_units(unique.len(), folded.chars().count());
+                    let keyword_like = required == unique.len();
+                    every_word_required &= keyword_like;
+                    let mut part_words: Vec<(String, Box<dyn Query>)> = Vec::new();
+                    for unit in unique {
+                        let query = if keyword_like {
+                            finder.unweighed(unit)
+                        } else {
+                            finder.find(unit)?
+                        };
+                        if let Some(query) = query {
                             part_words.push((unit.clone(), query));
                         }
                     }
@@ -510,7 +554,11 @@ impl Compiled {
                 }
             }
         }
-        if all_words.len() > 1 {
+        // With one part whose words are all required, every entry of the tier holds every
+        // word: the bonus would add the same to all of them, at the cost of matching every
+        // word again.
+        let every_word_required = every_word_required && matching_parts == 1;
+        if all_words.len() > 1 && !every_word_required {
             rest.push((
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(
@@ -523,16 +571,8 @@ impl Compiled {
         Ok(Some(WordTier {
             query: Box::new(BooleanQuery::new(rest)),
             words,
+            every_word_required,
         }))
-    }
-}
-
-/// Splits a second-tier score into its tier ("all" or "some") and its BM25 part.
-pub fn tier_of(score: f32) -> (&'static str, f32) {
-    if score >= ALL_WORDS_BONUS {
-        ("all", score - ALL_WORDS_BONUS)
-    } else {
-        ("some", score)
     }
 }
 

@@ -84,8 +84,9 @@ pub struct Engine {
     reader: IndexReader,
     /// The user dictionary's hash, when the index holds one.
     dictionary: Option<String>,
-    /// jieba with the index's user dictionary, built by the first query that needs words.
-    jieba: OnceLock<Arc<Jieba>>,
+    /// jieba with the index's user dictionary, built by the first query that needs words
+    /// (or the error it gave).
+    jieba: OnceLock<std::result::Result<Arc<Jieba>, String>>,
 }
 
 /// Options of one search.
@@ -121,21 +122,28 @@ impl Engine {
         })
     }
 
-    /// jieba with the user dictionary the index holds (built on first use: it takes 100 to
-    /// 200 ms, which a query answered by its literal tier alone never pays).
+    /// jieba with the user dictionary the index holds, built on first use: it takes 100 to
+    /// 200 ms, which a query answered by its literal tier alone never pays. Threads asking
+    /// at the same time wait for the one build.
     fn jieba(&self) -> Result<Arc<Jieba>> {
-        if let Some(jieba) = self.jieba.get() {
-            return Ok(jieba.clone());
-        }
-        let dictionary = match &self.dictionary {
-            Some(_) => index::stored_dictionary(&self.reader.searcher(), &self.fields)?,
-            None => None,
-        };
-        let jieba = build_jieba(dictionary.as_deref()).map_err(|error| Error::Dictionary {
+        let built = self.jieba.get_or_init(|| {
+            let dictionary = match &self.dictionary {
+                Some(_) => index::stored_dictionary(&self.reader.searcher(), &self.fields)
+                    .map_err(|error| error.to_string())?,
+                None => None,
+            };
+            build_jieba(dictionary.as_deref()).map_err(|error| error.to_string())
+        });
+        built.clone().map_err(|why| Error::Dictionary {
             path: std::path::PathBuf::from("dict.txt (as the index holds it)"),
-            why: error.to_string(),
-        })?;
-        Ok(self.jieba.get_or_init(|| jieba).clone())
+            why,
+        })
+    }
+
+    /// Builds jieba now (batch mode calls it on a thread of its own at the start, so that no
+    /// query waits for it later).
+    pub fn prepare_words(&self) -> Result<()> {
+        self.jieba().map(|_| ())
     }
 
     /// Runs one query.
@@ -167,8 +175,8 @@ impl Engine {
                     .filter(|(_, address)| !literal_tier.contains(address))
                     .take(limit - literal_tier.len())
                 {
-                    let (tier, bm25) = query::tier_of(score);
-                    ranked.push((tier, bm25, address));
+                    let (tier_name, bm25) = tier.tier_of(score);
+                    ranked.push((tier_name, bm25, address));
                 }
                 words = tier.words;
             }
