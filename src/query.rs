@@ -18,7 +18,6 @@
 
 use std::collections::HashMap;
 
-use jieba_rs::Jieba;
 use tantivy::collector::Count;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
@@ -26,7 +25,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
-use crate::analyze::{fold_str, query_words, CharTokenizer};
+use crate::analyze::{fold_str, CharTokenizer};
 use crate::index::Fields;
 use crate::{Error, Result};
 
@@ -464,13 +463,14 @@ impl Compiled {
                 .any(|part| part.kind == PartKind::Plain && !is_one_word(&fold_str(&part.text)))
     }
 
-    /// Builds the word tier, cutting the plain parts with `jieba`; `None` when no entry
-    /// outside the literal tier can match.
+    /// Builds the word tier, cutting the plain parts with `words_of` (a folded part → its
+    /// words, see [`crate::analyze::query_words`]); `None` when no entry outside the literal
+    /// tier can match.
     pub fn word_tier(
         &self,
         searcher: &Searcher,
         fields: &Fields,
-        jieba: &Jieba,
+        words_of: &dyn Fn(&str) -> Result<Vec<String>>,
     ) -> Result<Option<WordTier>> {
         if !self.has_word_tier() {
             return Ok(None);
@@ -500,7 +500,7 @@ impl Compiled {
                     let units = if is_one_word(&folded) {
                         vec![folded.clone()]
                     } else {
-                        query_words(jieba, &folded)
+                        words_of(&folded)?
                     };
                     let mut unique: Vec<&String> = Vec::new();
                     for unit in &units {

@@ -16,7 +16,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
-use crate::analyze::{build_jieba, FoldedText};
+use crate::analyze::{build_jieba, jieba_for, query_words, FoldedText};
 use crate::index::{self, BuildInfo, Fields};
 use crate::query::{self, Filters};
 use crate::{Error, Result};
@@ -84,8 +84,8 @@ pub struct Engine {
     reader: IndexReader,
     /// The user dictionary's hash, when the index holds one.
     dictionary: Option<String>,
-    /// jieba with the index's user dictionary, built by the first query that needs words
-    /// (or the error it gave).
+    /// jieba with the index's user dictionary, when it holds one, built by the first query
+    /// that needs words (or the error it gave).
     jieba: OnceLock<std::result::Result<Arc<Jieba>, String>>,
 }
 
@@ -122,28 +122,35 @@ impl Engine {
         })
     }
 
-    /// jieba with the user dictionary the index holds, built on first use: it takes 100 to
-    /// 200 ms, which a query answered by its literal tier alone never pays. Threads asking
-    /// at the same time wait for the one build.
-    fn jieba(&self) -> Result<Arc<Jieba>> {
+    /// The words of a folded query part. Without a user dictionary, cut by a jieba holding
+    /// only the dictionary words inside the part ([`jieba_for`]), which cuts it as the whole
+    /// dictionary would; with one, by jieba with both dictionaries, built on first use (100
+    /// to 200 ms). Threads asking at the same time wait for the one build.
+    fn words_of(&self, folded: &str) -> Result<Vec<String>> {
+        if self.dictionary.is_none() {
+            return Ok(query_words(&jieba_for(folded), folded));
+        }
         let built = self.jieba.get_or_init(|| {
-            let dictionary = match &self.dictionary {
-                Some(_) => index::stored_dictionary(&self.reader.searcher(), &self.fields)
-                    .map_err(|error| error.to_string())?,
-                None => None,
-            };
+            let dictionary = index::stored_dictionary(&self.reader.searcher(), &self.fields)
+                .map_err(|error| error.to_string())?;
             build_jieba(dictionary.as_deref()).map_err(|error| error.to_string())
         });
-        built.clone().map_err(|why| Error::Dictionary {
-            path: std::path::PathBuf::from("dict.txt (as the index holds it)"),
-            why,
-        })
+        match built {
+            Ok(jieba) => Ok(query_words(jieba, folded)),
+            Err(why) => Err(Error::Dictionary {
+                path: std::path::PathBuf::from("dict.txt (as the index holds it)"),
+                why: why.clone(),
+            }),
+        }
     }
 
-    /// Builds jieba now (batch mode calls it on a thread of its own at the start, so that no
-    /// query waits for it later).
+    /// With a user dictionary, builds jieba now: batch mode calls it on a thread of its own
+    /// at the start, so that no query waits for it later.
     pub fn prepare_words(&self) -> Result<()> {
-        self.jieba().map(|_| ())
+        if self.dictionary.is_some() {
+            self.words_of("")?;
+        }
+        Ok(())
     }
 
     /// Runs one query.
@@ -162,8 +169,8 @@ impl Engine {
             .collect();
         let mut words = Vec::new();
         if ranked.len() < limit && compiled.has_word_tier() {
-            let jieba = self.jieba()?;
-            if let Some(tier) = compiled.word_tier(&searcher, &self.fields, &jieba)? {
+            let words_of = |folded: &str| self.words_of(folded);
+            if let Some(tier) = compiled.word_tier(&searcher, &self.fields, &words_of)? {
                 // The literal tier holds fewer than `limit` entries, so all of them are in
                 // `ranked`; the word tier also finds them, and they are dropped here.
                 let literal_tier: Vec<tantivy::DocAddress> =

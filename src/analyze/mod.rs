@@ -18,6 +18,7 @@
 //! by folding it again ([`FoldedText`]), so they show the page as it was printed.
 
 mod fold;
+mod lexicon;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 pub use fold::{fold_char, fold_str, FoldedText};
+pub use lexicon::jieba_for;
 
 /// Name under which [`CharTokenizer`] is registered on the index.
 pub const CHAR_TOKENIZER: &str = "yearbook_chars";
@@ -51,8 +53,8 @@ fn is_cjk_punctuation(c: char) -> bool {
 
 /// Builds the jieba segmenter with the built-in dictionary and an optional user dictionary
 /// in jieba's format (`word [freq] [tag]` per line). Building the dictionary takes 100 to
-/// 200 ms, so the plain one is built once per process and shared, and a search builds it
-/// only when a query needs its words.
+/// 200 ms, so the plain one is built once per process and shared; a search without a user
+/// dictionary uses [`jieba_for`] instead.
 pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs::Error> {
     static PLAIN: std::sync::OnceLock<Arc<Jieba>> = std::sync::OnceLock::new();
     match user_dictionary {

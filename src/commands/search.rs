@@ -103,8 +103,9 @@ fn batch(
             std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
         ))
     };
-    // Some query of a batch will likely need words: jieba is built from the start on a
-    // thread of its own, instead of by the first worker that needs it while the others wait.
+    // With a user dictionary, some query of a batch will likely need jieba: it is built from
+    // the start on a thread of its own, instead of by the first worker that needs it while
+    // the others wait.
     let preparing = engine.clone();
     std::thread::spawn(move || preparing.prepare_words());
     let workers = std::thread::available_parallelism()
