@@ -30,7 +30,7 @@ use crate::analyze::{CharTokenizer, ANALYZER_VERSION, CHAR_TOKENIZER};
 use crate::Error;
 
 /// Version of the schema and of what the documents mean. Bump on any change.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The fields of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +93,8 @@ impl Fields {
         let fields = Fields {
             kind: builder.add_text_field("kind", key.clone()),
             id: builder.add_text_field("id", key.clone() | STORED),
-            entry: builder.add_text_field("entry", key.clone() | STORED),
+            // Stored only: `show` finds an entry's sub-parts by their ids (`ID.1`, `ID.2` …).
+            entry: builder.add_text_field("entry", STORED),
             ordinal: builder.add_u64_field("ordinal", STORED),
             path_key: builder.add_text_field("path_key", key.clone()),
             file_key: builder.add_text_field("file_key", key.clone() | STORED | FAST),
@@ -121,7 +122,8 @@ impl Fields {
             // make that a scan of a few columns instead of decompressing every record.
             file_size: builder.add_u64_field("file_size", STORED | FAST),
             file_mtime: builder.add_i64_field("file_mtime", STORED | FAST),
-            file_hash: builder.add_text_field("file_hash", key.clone() | STORED | FAST),
+            // Compared, never searched for: no terms.
+            file_hash: builder.add_text_field("file_hash", STORED | FAST),
             file_entries: builder.add_u64_field("file_entries", STORED | FAST),
             file_encoding: builder.add_text_field("file_encoding", key.clone() | STORED | FAST),
             file_note: builder.add_text_field("file_note", key.clone() | STORED | FAST),

@@ -12,7 +12,7 @@ use jieba_rs::Jieba;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
-use tantivy::query::TermQuery;
+use tantivy::query::{RegexQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
@@ -219,14 +219,17 @@ impl Engine {
         let documents = if entry != id {
             vec![document]
         } else {
-            let by_entry = TermQuery::new(
-                Term::from_field_text(self.fields.entry, &entry),
-                IndexRecordOption::Basic,
-            );
+            // Its sub-parts' ids are `ID.1`, `ID.2` …; an entry of another file whose own id
+            // happens to look like that is told apart by its stored entry.
+            let pattern = format!("{}(\\.[0-9]+)?", regex::escape(&entry));
+            let by_entry = RegexQuery::from_pattern(&pattern, self.fields.id)?;
             let all = searcher.search(&by_entry, &TopDocs::with_limit(10_000).order_by_score())?;
             let mut documents = Vec::with_capacity(all.len());
             for (_, address) in all {
-                documents.push(searcher.doc::<TantivyDocument>(address)?);
+                let document = searcher.doc::<TantivyDocument>(address)?;
+                if self.text(&document, self.fields.entry) == entry {
+                    documents.push(document);
+                }
             }
             documents.sort_by_key(|d| d.get_first(self.fields.ordinal).and_then(|v| v.as_u64()));
             documents

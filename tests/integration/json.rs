@@ -257,3 +257,38 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn show_keeps_entries_whose_ids_look_like_sub_parts_apart() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "exports/e.jsonl",
+        concat!(
+            "{\"id\":\"a+b\",\"heading\":\"甲条目\",\"body\":\"甲的正文。\"}\n",
+            "{\"id\":\"a+b.1\",\"heading\":\"乙条目\",\"body\":\"乙的正文。\"}\n",
+            "{\"id\":\"aab.1\",\"heading\":\"丙条目\",\"body\":\"丙的正文。\"}\n",
+        ),
+    );
+    assert!(workspace.ingest().status.success());
+    let show = |id: &str| {
+        let output = yearbook()
+            .args(["show", "--color", "never", "--index"])
+            .arg(workspace.index())
+            .arg(id)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{id}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = show("a+b");
+    assert!(first.contains("甲的正文"), "{first}");
+    assert!(
+        !first.contains("乙的正文") && !first.contains("丙的正文"),
+        "{first}"
+    );
+    let second = show("a+b.1");
+    assert!(
+        second.contains("乙的正文") && !second.contains("甲的正文"),
+        "{second}"
+    );
+}
