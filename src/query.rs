@@ -29,8 +29,6 @@ use crate::analyze::{fold_str, CharTokenizer};
 use crate::index::Fields;
 use crate::{Error, Result};
 
-/// Score added to entries that contain every word of the query.
-pub const ALL_WORDS_BONUS: f32 = 1_000.0;
 /// Weight of headings and sub-heads relative to body text.
 pub const TITLE_BOOST: f32 = 1.5;
 /// Longest query accepted, in characters.
@@ -122,29 +120,30 @@ pub struct Compiled {
     filters: Filters,
 }
 
-/// The word tier of a query.
+/// The word tier of a query, in two steps: entries holding every word, then the others.
 pub struct WordTier {
-    /// Entries that match each part literally or by its words. It does not exclude the
-    /// literal tier's entries (that would match the phrases a second time): the caller runs
-    /// it only when the literal tier did not fill the page, so it has them all, and drops
-    /// them. Entries containing every word score [`ALL_WORDS_BONUS`] more.
-    pub query: Box<dyn Query>,
+    /// Entries holding every word of every plain part (and what the parts require besides),
+    /// scored as in `others`; `None` when that is every entry of `others` (one part, all of
+    /// its words required) or there is only one word.
+    pub every_word: Option<Box<dyn Query>>,
+    /// Entries that match each part literally or by its words. Neither step excludes the
+    /// entries of the steps before it (that would match their phrases and words a second
+    /// time): the caller runs a step only when the ones before it did not fill the page, so
+    /// it has all of their entries, and drops them.
+    pub others: Box<dyn Query>,
     /// Folded words to highlight.
     pub words: Vec<String>,
-    /// Every entry the query finds holds every word (one part, all of its words required),
-    /// so no score carries [`ALL_WORDS_BONUS`].
+    /// Every entry of `others` holds every word (one part, all of its words required).
     every_word_required: bool,
 }
 
 impl WordTier {
-    /// Splits a score of this tier into its tier ("all" or "some") and its BM25 part.
-    pub fn tier_of(&self, score: f32) -> (&'static str, f32) {
-        if self.every_word_required {
-            ("all", score)
-        } else if score >= ALL_WORDS_BONUS {
-            ("all", score - ALL_WORDS_BONUS)
-        } else {
-            ("some", score)
+    /// The steps in order, each with the name its hits are shown with.
+    pub fn steps(&self) -> Vec<(&'static str, &dyn Query)> {
+        match &self.every_word {
+            Some(every_word) => vec![("all", every_word.as_ref()), ("some", self.others.as_ref())],
+            None if self.every_word_required => vec![("all", self.others.as_ref())],
+            None => vec![("some", self.others.as_ref())],
         }
     }
 }
@@ -555,21 +554,27 @@ impl Compiled {
             }
         }
         // With one part whose words are all required, every entry of the tier holds every
-        // word: the bonus would add the same to all of them, at the cost of matching every
-        // word again.
+        // word, so there is no first step to take.
         let every_word_required = every_word_required && matching_parts == 1;
-        if all_words.len() > 1 && !every_word_required {
-            rest.push((
-                Occur::Should,
+        rest.extend(filter_clauses(fields, &self.filters));
+        let every_word = (all_words.len() > 1 && !every_word_required).then(|| {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = rest
+                .iter()
+                .map(|(occur, query)| (*occur, query.box_clone()))
+                .collect();
+            // A filter that adds nothing to the score, which stays that of `others`.
+            clauses.push((
+                Occur::Must,
                 Box::new(ConstScoreQuery::new(
                     Box::new(BooleanQuery::new(all_words)),
-                    ALL_WORDS_BONUS,
+                    0.0,
                 )),
             ));
-        }
-        rest.extend(filter_clauses(fields, &self.filters));
+            Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>
+        });
         Ok(Some(WordTier {
-            query: Box::new(BooleanQuery::new(rest)),
+            every_word,
+            others: Box::new(BooleanQuery::new(rest)),
             words,
             every_word_required,
         }))

@@ -171,19 +171,24 @@ impl Engine {
         if ranked.len() < limit && compiled.has_word_tier() {
             let words_of = |folded: &str| self.words_of(folded);
             if let Some(tier) = compiled.word_tier(&searcher, &self.fields, &words_of)? {
-                // The literal tier holds fewer than `limit` entries, so all of them are in
-                // `ranked`; the word tier also finds them, and they are dropped here.
-                let literal_tier: Vec<tantivy::DocAddress> =
-                    ranked.iter().map(|&(_, _, address)| address).collect();
-                let more =
-                    searcher.search(&tier.query, &TopDocs::with_limit(limit).order_by_score())?;
-                for (score, address) in more
-                    .into_iter()
-                    .filter(|(_, address)| !literal_tier.contains(address))
-                    .take(limit - literal_tier.len())
-                {
-                    let (tier_name, bm25) = tier.tier_of(score);
-                    ranked.push((tier_name, bm25, address));
+                // Each step runs only when the steps before it did not fill the page, so it
+                // has all of their entries in `ranked`; it finds them again, and they are
+                // dropped here.
+                for (name, step) in tier.steps() {
+                    if ranked.len() >= limit {
+                        break;
+                    }
+                    let before: Vec<tantivy::DocAddress> =
+                        ranked.iter().map(|&(_, _, address)| address).collect();
+                    let more =
+                        searcher.search(step, &TopDocs::with_limit(limit).order_by_score())?;
+                    for (score, address) in more
+                        .into_iter()
+                        .filter(|(_, address)| !before.contains(address))
+                        .take(limit - before.len())
+                    {
+                        ranked.push((name, score, address));
+                    }
                 }
                 words = tier.words;
             }
