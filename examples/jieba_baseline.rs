@@ -11,7 +11,7 @@
 //!    of the rates either.
 //! 3. On one thread, `cut_for_search(text, true)` over the whole decoded text of every file
 //!    (markup included: no HTML parsing), then `cut(text, false)` (what ingest's word
-//!    channel calls) the same way. Each rate is MB/s over the **file bytes** (what ingest
+//!    channel called up to index format 3; ingest no longer cuts text) the same way. Each rate is MB/s over the **file bytes** (what ingest
 //!    reads from disk, 1 MB = 10^6 bytes), so it compares directly with ingest's MB/s.
 //!
 //! Options: `--machine` also prints `key=value` lines (for `scripts/bench`);

@@ -292,3 +292,32 @@ fn show_keeps_entries_whose_ids_look_like_sub_parts_apart() {
         "{second}"
     );
 }
+
+#[test]
+fn a_word_of_the_query_is_found_wherever_its_characters_stand_together() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "exports/e.jsonl",
+        concat!(
+            // jieba cuts this as 开发/展览会/在/本市/举办: 发展 is not one of its words.
+            "{\"id\":\"a\",\"heading\":\"甲条目\",\"body\":\"开发展览会在本市举办。\"}\n",
+            "{\"id\":\"b\",\"heading\":\"乙条目\",\"body\":\"本市发展规划。\"}\n",
+            "{\"id\":\"c\",\"heading\":\"丙条目\",\"body\":\"举办活动。\"}\n",
+        ),
+    );
+    assert!(workspace.ingest().status.success());
+    // Not in any entry as written; a short query needs every one of its words.
+    let hits = workspace.search("发展举办", &[]);
+    let found: Vec<(&str, &str)> = hits
+        .iter()
+        .map(|hit| (hit.id.as_str(), hit.matched.as_str()))
+        .collect();
+    assert_eq!(found, vec![("a", "all")]);
+    let chars: Vec<char> = hits[0].snippet.chars().collect();
+    let highlighted: Vec<String> = hits[0]
+        .highlights
+        .iter()
+        .map(|[start, end]| chars[*start..*end].iter().collect())
+        .collect();
+    assert_eq!(highlighted, vec!["发展", "举办"]);
+}
