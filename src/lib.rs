@@ -8,7 +8,7 @@
 //! | decode | [`decode`] | bytes → text (BOM, UTF-8, declared charset, detection) |
 //! | parse | [`parse`] | HTML / browser text → lines; JSON Lines → entries |
 //! | sectionize | [`sectionize`], [`place`] | lines → entries, sub-parts and their place |
-//! | analyze | [`analyze`] | text → folded word and character tokens |
+//! | analyze | [`analyze`] | text → folded character tokens; a query → its words |
 //! | index | [`index`], [`ingest`] | entries → tantivy documents, incremental commits |
 //! | query | [`query`], [`search`] | user query → ranked hits with snippets |
 //! | render | [`render`] | hits → terminal text or JSON Lines |
