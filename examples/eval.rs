@@ -568,14 +568,14 @@ fn run() -> Result<ExitCode> {
     println!();
     let verdict = |mrr: f64| if mrr >= TARGET_MRR { "PASS" } else { "FAIL" };
     println!(
-        "target MRR@10 >= {TARGET_MRR}: {} ({:.3}; {} questions, {} errors)",
+        "target MRR@10 >= {TARGET_MRR}: {} ({:.4}; {} questions, {} errors)",
         verdict(ranking.mrr),
         ranking.mrr,
         ranking.questions,
         ranking.errors
     );
     println!(
-        "queries in the other script (s2t, passages simplified): MRR@10 {:.3} ({}; {} errors)",
+        "queries in the other script (s2t, passages simplified): MRR@10 {:.4} ({}; {} errors)",
         traditional.mrr,
         verdict(traditional.mrr),
         traditional.errors

@@ -290,19 +290,27 @@ impl<'a> WordFinder<'a> {
 
     /// The word in one character field, with the weight of the word: tantivy weighs a phrase
     /// by the sum of its terms' IDFs, so the phrase is scaled by the word's own IDF over that
-    /// sum. `None` when no document holds it.
+    /// sum. `None` when no document holds it, or when it is a character too common to count.
     fn in_field(&self, field: Field, word: &str) -> Result<Option<Box<dyn Query>>> {
         let Some(query) = literal_in(field, word) else {
             return Ok(None);
         };
         let mut tokens = Vec::new();
         CharTokenizer::tokenize_into(word, &mut tokens);
+        // In a question-like part a character standing alone as a word (的, 是, 在) and held
+        // by more than half of the entries tells them apart no better than chance (its
+        // Robertson–Spärck Jones weight is negative), while its union is the costliest clause
+        // of the tier: it is dropped, as a stopword would be. Words of two characters or more
+        // are kept however common: in a corpus about one subject (a 扶贫 chapter) the
+        // subject's words are in most entries and still matter. Headings are not counted.
+        let too_common = |doc_freq: u64| {
+            field == self.fields.body_chars && doc_freq.saturating_mul(2) > self.docs
+        };
         if tokens.len() == 1 {
-            let found = self
+            let df = self
                 .searcher
-                .doc_freq(&Term::from_field_text(field, &tokens[0].text))?
-                > 0;
-            return Ok(found.then_some(query));
+                .doc_freq(&Term::from_field_text(field, &tokens[0].text))?;
+            return Ok((df > 0 && !too_common(df)).then_some(query));
         }
         let doc_freq = self.searcher.search(&*query, &Count)? as u64;
         if doc_freq == 0 {
@@ -337,7 +345,8 @@ impl<'a> WordFinder<'a> {
     }
 
     /// The word anywhere in an entry, or in its heading (weighing [`TITLE_BOOST`] more),
-    /// weighed by its own IDF; `None` when no entry contains it.
+    /// weighed by its own IDF; `None` when no entry contains it, or when it is a single
+    /// character more than half of them hold.
     fn find(&mut self, word: &str) -> Result<Option<Box<dyn Query>>> {
         if let Some(known) = self.found.get(word) {
             return Ok(known.as_ref().map(|query| query.box_clone()));

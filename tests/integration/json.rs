@@ -321,3 +321,22 @@ fn a_word_of_the_query_is_found_wherever_its_characters_stand_together() {
         .collect();
     assert_eq!(highlighted, vec!["发展", "举办"]);
 }
+
+#[test]
+fn a_question_does_not_match_entries_by_words_most_entries_hold() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "exports/e.jsonl",
+        concat!(
+            "{\"id\":\"a\",\"heading\":\"交通\",\"body\":\"本市的交通。\"}\n",
+            "{\"id\":\"b\",\"heading\":\"教育\",\"body\":\"本市的教育。\"}\n",
+            "{\"id\":\"c\",\"heading\":\"卫生\",\"body\":\"全市的医疗。\"}\n",
+        ),
+    );
+    assert!(workspace.ingest().status.success());
+    // A question (any of its words will do): 的 is in every entry and counts for nothing.
+    let hits = workspace.search("请问医疗的情况如何", &[]);
+    let ids: Vec<&str> = hits.iter().map(|hit| hit.id.as_str()).collect();
+    assert_eq!(ids, vec!["c"]);
+    assert_eq!(hits[0].matched, "some");
+}
