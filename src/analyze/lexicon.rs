@@ -122,22 +122,24 @@ mod tests {
         ];
         for text in texts {
             let sparse = jieba_for(text);
-            let words = |jieba: &Jieba| -> Vec<String> {
-                jieba
-                    .cut_for_search(text, false)
+            let words = |jieba: &Jieba, search_mode: bool| -> Vec<String> {
+                let tokens = if search_mode {
+                    jieba.cut_for_search(text, false)
+                } else {
+                    jieba.cut(text, false)
+                };
+                tokens
                     .into_iter()
                     .map(|token| token.word.to_string())
                     .collect()
             };
-            assert_eq!(words(&sparse), words(&whole), "{text}");
-            let cut = |jieba: &Jieba| -> Vec<String> {
-                jieba
-                    .cut(text, false)
-                    .into_iter()
-                    .map(|token| token.word.to_string())
-                    .collect()
-            };
-            assert_eq!(cut(&sparse), cut(&whole), "{text}");
+            for search_mode in [true, false] {
+                assert_eq!(
+                    words(&sparse, search_mode),
+                    words(&whole, search_mode),
+                    "{text}, search mode {search_mode}"
+                );
+            }
         }
     }
 }

@@ -258,18 +258,21 @@ fn a_closed_pipe_is_not_an_error() {
     );
 }
 
+/// A corpus of one JSON Lines export, ingested.
+fn exported(lines: &str) -> Workspace {
+    let workspace = Workspace::new();
+    workspace.write("exports/e.jsonl", lines);
+    assert!(workspace.ingest().status.success());
+    workspace
+}
+
 #[test]
 fn show_keeps_entries_whose_ids_look_like_sub_parts_apart() {
-    let workspace = Workspace::new();
-    workspace.write(
-        "exports/e.jsonl",
-        concat!(
-            "{\"id\":\"a+b\",\"heading\":\"甲条目\",\"body\":\"甲的正文。\"}\n",
-            "{\"id\":\"a+b.1\",\"heading\":\"乙条目\",\"body\":\"乙的正文。\"}\n",
-            "{\"id\":\"aab.1\",\"heading\":\"丙条目\",\"body\":\"丙的正文。\"}\n",
-        ),
-    );
-    assert!(workspace.ingest().status.success());
+    let workspace = exported(concat!(
+        "{\"id\":\"a+b\",\"heading\":\"甲条目\",\"body\":\"甲的正文。\"}\n",
+        "{\"id\":\"a+b.1\",\"heading\":\"乙条目\",\"body\":\"乙的正文。\"}\n",
+        "{\"id\":\"aab.1\",\"heading\":\"丙条目\",\"body\":\"丙的正文。\"}\n",
+    ));
     let show = |id: &str| {
         let output = yearbook()
             .args(["show", "--color", "never", "--index"])
@@ -295,17 +298,12 @@ fn show_keeps_entries_whose_ids_look_like_sub_parts_apart() {
 
 #[test]
 fn a_word_of_the_query_is_found_wherever_its_characters_stand_together() {
-    let workspace = Workspace::new();
-    workspace.write(
-        "exports/e.jsonl",
-        concat!(
-            // jieba cuts this as 开发/展览会/在/本市/举办: 发展 is not one of its words.
-            "{\"id\":\"a\",\"heading\":\"甲条目\",\"body\":\"开发展览会在本市举办。\"}\n",
-            "{\"id\":\"b\",\"heading\":\"乙条目\",\"body\":\"本市发展规划。\"}\n",
-            "{\"id\":\"c\",\"heading\":\"丙条目\",\"body\":\"举办活动。\"}\n",
-        ),
-    );
-    assert!(workspace.ingest().status.success());
+    let workspace = exported(concat!(
+        // jieba cuts this as 开发/展览会/在/本市/举办: 发展 is not one of its words.
+        "{\"id\":\"a\",\"heading\":\"甲条目\",\"body\":\"开发展览会在本市举办。\"}\n",
+        "{\"id\":\"b\",\"heading\":\"乙条目\",\"body\":\"本市发展规划。\"}\n",
+        "{\"id\":\"c\",\"heading\":\"丙条目\",\"body\":\"举办活动。\"}\n",
+    ));
     // Not in any entry as written; a short query needs every one of its words.
     let hits = workspace.search("发展举办", &[]);
     let found: Vec<(&str, &str)> = hits
@@ -324,16 +322,11 @@ fn a_word_of_the_query_is_found_wherever_its_characters_stand_together() {
 
 #[test]
 fn a_question_does_not_match_entries_by_words_most_entries_hold() {
-    let workspace = Workspace::new();
-    workspace.write(
-        "exports/e.jsonl",
-        concat!(
-            "{\"id\":\"a\",\"heading\":\"交通\",\"body\":\"本市的交通。\"}\n",
-            "{\"id\":\"b\",\"heading\":\"教育\",\"body\":\"本市的教育。\"}\n",
-            "{\"id\":\"c\",\"heading\":\"卫生\",\"body\":\"全市的医疗。\"}\n",
-        ),
-    );
-    assert!(workspace.ingest().status.success());
+    let workspace = exported(concat!(
+        "{\"id\":\"a\",\"heading\":\"交通\",\"body\":\"本市的交通。\"}\n",
+        "{\"id\":\"b\",\"heading\":\"教育\",\"body\":\"本市的教育。\"}\n",
+        "{\"id\":\"c\",\"heading\":\"卫生\",\"body\":\"全市的医疗。\"}\n",
+    ));
     // A question (any of its words will do): 的 is in every entry and counts for nothing.
     let hits = workspace.search("请问医疗的情况如何", &[]);
     let ids: Vec<&str> = hits.iter().map(|hit| hit.id.as_str()).collect();
