@@ -23,6 +23,7 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::Token;
 use tantivy::{Searcher, Term};
 
 use crate::analyze::{fold_str, CharTokenizer};
@@ -233,7 +234,12 @@ fn excluding(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
 fn literal_in(field: Field, text: &str) -> Option<Box<dyn Query>> {
     let mut tokens = Vec::new();
     CharTokenizer::tokenize_into(text, &mut tokens);
-    match tokens.as_slice() {
+    literal_of(field, &tokens)
+}
+
+/// [`literal_in`] for text already cut into its character tokens.
+fn literal_of(field: Field, tokens: &[Token]) -> Option<Box<dyn Query>> {
+    match tokens {
         [] => None,
         [only] => Some(Box::new(TermQuery::new(
             Term::from_field_text(field, &only.text),
@@ -292,11 +298,11 @@ impl<'a> WordFinder<'a> {
     /// by the sum of its terms' IDFs, so the phrase is scaled by the word's own IDF over that
     /// sum. `None` when no document holds it, or when it is a character too common to count.
     fn in_field(&self, field: Field, word: &str) -> Result<Option<Box<dyn Query>>> {
-        let Some(query) = literal_in(field, word) else {
-            return Ok(None);
-        };
         let mut tokens = Vec::new();
         CharTokenizer::tokenize_into(word, &mut tokens);
+        let Some(query) = literal_of(field, &tokens) else {
+            return Ok(None);
+        };
         // In a question-like part a character standing alone as a word (的, 是, 在) and held
         // by more than half of the entries tells them apart no better than chance (its
         // Robertson–Spärck Jones weight is negative), while its union is the costliest clause
@@ -333,14 +339,10 @@ impl<'a> WordFinder<'a> {
     /// only balance their counts against each other, and counting the entries that hold each
     /// word (a scan per word) would cost more than the search.
     fn unweighed(&self, word: &str) -> Option<Box<dyn Query>> {
-        let anywhere = literal_in(self.fields.body_chars, word)?;
-        let heading = literal_in(self.fields.title_chars, word)?;
+        let (anywhere, heading) = literal_clauses(self.fields, word)?;
         Some(Box::new(BooleanQuery::new(vec![
             (Occur::Should, anywhere),
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(heading, TITLE_BOOST)),
-            ),
+            (Occur::Should, heading),
         ])))
     }
 

@@ -82,8 +82,8 @@ pub struct Engine {
     pub index: Index,
     pub fields: Fields,
     reader: IndexReader,
-    /// The user dictionary's hash, when the index holds one.
-    dictionary: Option<String>,
+    /// The index holds a user dictionary.
+    holds_dictionary: bool,
     /// jieba with the index's user dictionary, when it holds one, built by the first query
     /// that needs words (or the error it gave).
     jieba: OnceLock<std::result::Result<Arc<Jieba>, String>>,
@@ -117,38 +117,41 @@ impl Engine {
             index,
             fields,
             reader,
-            dictionary: info.and_then(|info| info.dictionary),
+            holds_dictionary: info.is_some_and(|info| info.dictionary.is_some()),
             jieba: OnceLock::new(),
         })
     }
 
     /// The words of a folded query part. Without a user dictionary, cut by a jieba holding
     /// only the dictionary words inside the part ([`jieba_for`]), which cuts it as the whole
-    /// dictionary would; with one, by jieba with both dictionaries, built on first use (100
-    /// to 200 ms). Threads asking at the same time wait for the one build.
+    /// dictionary would; with one, by [`Engine::whole_jieba`].
     fn words_of(&self, folded: &str) -> Result<Vec<String>> {
-        if self.dictionary.is_none() {
-            return Ok(query_words(&jieba_for(folded), folded));
+        if self.holds_dictionary {
+            Ok(query_words(self.whole_jieba()?.as_ref(), folded))
+        } else {
+            Ok(query_words(&jieba_for(folded), folded))
         }
+    }
+
+    /// jieba with its dictionary and the one the index holds, built on first use (100 to
+    /// 200 ms). Threads asking at the same time wait for the one build.
+    fn whole_jieba(&self) -> Result<Arc<Jieba>> {
         let built = self.jieba.get_or_init(|| {
             let dictionary = index::stored_dictionary(&self.reader.searcher(), &self.fields)
                 .map_err(|error| error.to_string())?;
             build_jieba(dictionary.as_deref()).map_err(|error| error.to_string())
         });
-        match built {
-            Ok(jieba) => Ok(query_words(jieba, folded)),
-            Err(why) => Err(Error::Dictionary {
-                path: std::path::PathBuf::from("dict.txt (as the index holds it)"),
-                why: why.clone(),
-            }),
-        }
+        built.clone().map_err(|why| Error::Dictionary {
+            path: std::path::PathBuf::from("dict.txt (as the index holds it)"),
+            why,
+        })
     }
 
     /// With a user dictionary, builds jieba now: batch mode calls it on a thread of its own
     /// at the start, so that no query waits for it later.
     pub fn prepare_words(&self) -> Result<()> {
-        if self.dictionary.is_some() {
-            self.words_of("")?;
+        if self.holds_dictionary {
+            self.whole_jieba()?;
         }
         Ok(())
     }
