@@ -19,9 +19,7 @@
 use std::collections::HashMap;
 
 use tantivy::collector::Count;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
-};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::Token;
 use tantivy::{Searcher, Term};
@@ -29,6 +27,10 @@ use tantivy::{Searcher, Term};
 use crate::analyze::{fold_str, CharTokenizer};
 use crate::index::Fields;
 use crate::{Error, Result};
+
+mod literal;
+
+pub use literal::{AllLiterals, Literal};
 
 /// Weight of headings and sub-heads relative to body text.
 pub const TITLE_BOOST: f32 = 1.5;
@@ -102,7 +104,7 @@ pub fn parse(query: &str) -> Result<Vec<QueryPart>> {
 }
 
 /// Restrictions on where hits may come from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
     pub yearbook: Option<String>,
     pub year: Option<u64>,
@@ -229,38 +231,17 @@ fn excluding(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::MustNot, Box::new(ForwardOnly(query)))
 }
 
-/// The literal occurrence of `text` in `field` (a character channel): one phrase, or one
-/// term for a single character.
-fn literal_in(field: Field, text: &str) -> Option<Box<dyn Query>> {
+/// The [`Literal`] of `text`; `None` when it has no character.
+fn literal(fields: &Fields, text: &str) -> Option<Literal> {
     let mut tokens = Vec::new();
     CharTokenizer::tokenize_into(text, &mut tokens);
-    literal_of(field, &tokens)
+    Literal::new(fields, &tokens)
 }
 
-/// [`literal_in`] for text already cut into its character tokens.
-fn literal_of(field: Field, tokens: &[Token]) -> Option<Box<dyn Query>> {
-    match tokens {
-        [] => None,
-        [only] => Some(Box::new(TermQuery::new(
-            Term::from_field_text(field, &only.text),
-            IndexRecordOption::WithFreqs,
-        ))),
-        _ => Some(Box::new(PhraseQuery::new_with_offset(
-            tokens
-                .iter()
-                .map(|t| (t.position, Term::from_field_text(field, &t.text)))
-                .collect(),
-        ))),
-    }
-}
-
-/// The literal occurrence of `text` anywhere in an entry (heading or body), plus the same in
-/// its heading, which weighs [`TITLE_BOOST`] more: the clauses a part adds to the literal
-/// tier.
-fn literal_clauses(fields: &Fields, text: &str) -> Option<(Box<dyn Query>, Box<dyn Query>)> {
-    let anywhere = literal_in(fields.body_chars, text)?;
-    let heading = literal_in(fields.title_chars, text)?;
-    Some((anywhere, Box::new(BoostQuery::new(heading, TITLE_BOOST))))
+/// True when a query's entries are those holding every part literally (or, in the word
+/// tier, every word): no exclusion and no filter, which [`AllLiterals`] does not take.
+fn is_plain_conjunction(parts: &[QueryPart], filters: &Filters) -> bool {
+    parts.iter().all(|part| part.kind != PartKind::Exclude) && *filters == Filters::default()
 }
 
 /// BM25's inverse document frequency, as tantivy computes it.
@@ -275,8 +256,8 @@ struct WordFinder<'a> {
     fields: &'a Fields,
     /// Documents in the index, counted as tantivy's BM25 counts them.
     docs: u64,
-    /// Each word's query, or `None` when no entry contains it.
-    found: HashMap<String, Option<Box<dyn Query>>>,
+    /// Each word's literal, or `None` when no entry contains it.
+    found: HashMap<String, Option<Literal>>,
 }
 
 impl<'a> WordFinder<'a> {
@@ -294,15 +275,11 @@ impl<'a> WordFinder<'a> {
         }
     }
 
-    /// The word in one character field, with the weight of the word: tantivy weighs a phrase
-    /// by the sum of its terms' IDFs, so the phrase is scaled by the word's own IDF over that
-    /// sum. `None` when no document holds it, or when it is a character too common to count.
-    fn in_field(&self, field: Field, word: &str) -> Result<Option<Box<dyn Query>>> {
-        let mut tokens = Vec::new();
-        CharTokenizer::tokenize_into(word, &mut tokens);
-        let Some(query) = literal_of(field, &tokens) else {
-            return Ok(None);
-        };
+    /// How much the word's phrase in one character field is to be scaled to weigh as the
+    /// word: tantivy weighs a phrase by the sum of its terms' IDFs, so by the word's own IDF
+    /// over that sum. `None` when no document holds it, or when it is a character too common
+    /// to count.
+    fn scale_in(&self, field: Field, tokens: &[Token]) -> Result<Option<f32>> {
         // In a question-like part a character standing alone as a word (的, 是, 在) and held
         // by more than half of the entries tells them apart no better than chance (its
         // Robertson–Spärck Jones weight is negative), while its union is the costliest clause
@@ -312,25 +289,27 @@ impl<'a> WordFinder<'a> {
         let too_common = |doc_freq: u64| {
             field == self.fields.body_chars && doc_freq.saturating_mul(2) > self.docs
         };
-        if tokens.len() == 1 {
+        let Some(literal) = Literal::in_field(field, tokens) else {
+            return Ok(None);
+        };
+        if let [only] = tokens {
             let df = self
                 .searcher
-                .doc_freq(&Term::from_field_text(field, &tokens[0].text))?;
-            return Ok((df > 0 && !too_common(df)).then_some(query));
+                .doc_freq(&Term::from_field_text(field, &only.text))?;
+            return Ok((df > 0 && !too_common(df)).then_some(1.0));
         }
-        let doc_freq = self.searcher.search(&*query, &Count)? as u64;
+        let doc_freq = self
+            .searcher
+            .search(&AllLiterals::new(vec![literal]), &Count)? as u64;
         if doc_freq == 0 {
             return Ok(None);
         }
         let mut summed = 0.0;
-        for token in &tokens {
+        for token in tokens {
             let term = Term::from_field_text(field, &token.text);
             summed += idf(self.searcher.doc_freq(&term)?, self.docs);
         }
-        Ok(Some(Box::new(BoostQuery::new(
-            query,
-            idf(doc_freq, self.docs) / summed,
-        ))))
+        Ok(Some(idf(doc_freq, self.docs) / summed))
     }
 
     /// The word anywhere in an entry, or in its heading (weighing [`TITLE_BOOST`] more),
@@ -338,37 +317,28 @@ impl<'a> WordFinder<'a> {
     /// of a keyword-like part: every entry of the tier holds all of them, so their weights
     /// only balance their counts against each other, and counting the entries that hold each
     /// word (a scan per word) would cost more than the search.
-    fn unweighed(&self, word: &str) -> Option<Box<dyn Query>> {
-        let (anywhere, heading) = literal_clauses(self.fields, word)?;
-        Some(Box::new(BooleanQuery::new(vec![
-            (Occur::Should, anywhere),
-            (Occur::Should, heading),
-        ])))
+    fn unweighed(&self, word: &str) -> Option<Literal> {
+        literal(self.fields, word)
     }
 
     /// The word anywhere in an entry, or in its heading (weighing [`TITLE_BOOST`] more),
     /// weighed by its own IDF; `None` when no entry contains it, or when it is a single
     /// character more than half of them hold.
-    fn find(&mut self, word: &str) -> Result<Option<Box<dyn Query>>> {
+    fn find(&mut self, word: &str) -> Result<Option<Literal>> {
         if let Some(known) = self.found.get(word) {
-            return Ok(known.as_ref().map(|query| query.box_clone()));
+            return Ok(known.clone());
         }
-        let query = match self.in_field(self.fields.body_chars, word)? {
+        let mut tokens = Vec::new();
+        CharTokenizer::tokenize_into(word, &mut tokens);
+        let found = match self.scale_in(self.fields.body_chars, &tokens)? {
             None => None,
             Some(anywhere) => {
-                let mut clauses = vec![(Occur::Should, anywhere)];
-                if let Some(heading) = self.in_field(self.fields.title_chars, word)? {
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(heading, TITLE_BOOST)) as Box<dyn Query>,
-                    ));
-                }
-                Some(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+                let heading = self.scale_in(self.fields.title_chars, &tokens)?;
+                Literal::new(self.fields, &tokens).map(|literal| literal.weighed(anywhere, heading))
             }
         };
-        let copy = query.as_ref().map(|query| query.box_clone());
-        self.found.insert(word.to_string(), query);
-        Ok(copy)
+        self.found.insert(word.to_string(), found.clone());
+        Ok(found)
     }
 }
 
@@ -437,19 +407,27 @@ pub fn compile(fields: &Fields, parts: &[QueryPart], filters: &Filters) -> Compi
     let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut literals = Vec::new();
     for part in parts {
-        let Some((anywhere, heading)) = literal_clauses(fields, &part.text) else {
+        let Some(literal) = literal(fields, &part.text) else {
             continue;
         };
         if part.kind == PartKind::Exclude {
-            exact.push(excluding(anywhere));
+            exact.push(excluding(literal.anywhere_query()));
         } else {
-            exact.push((Occur::Must, anywhere));
-            exact.push((Occur::Should, heading));
+            exact.push((Occur::Must, literal.anywhere_query()));
+            exact.extend(literal.heading_query().map(|query| (Occur::Should, query)));
             literals.push(fold_str(&part.text));
         }
     }
     let exact: Box<dyn Query> = if literals.is_empty() {
         Box::new(EmptyQuery)
+    } else if is_plain_conjunction(parts, filters) {
+        // Only literals to find: one walk over their characters, pruned by the page.
+        Box::new(AllLiterals::new(
+            parts
+                .iter()
+                .filter_map(|part| literal(fields, &part.text))
+                .collect(),
+        ))
     } else {
         exact.extend(filter_clauses(fields, filters));
         Box::new(BooleanQuery::new(exact))
@@ -490,7 +468,7 @@ impl Compiled {
             .parts
             .iter()
             .filter_map(|part| {
-                literal_in(fields.body_chars, &part.text).map(|literal| (part, literal))
+                literal(fields, &part.text).map(|literal| (part, literal.anywhere_query()))
             })
             .collect();
         let matching_parts = part_literals
@@ -498,7 +476,7 @@ impl Compiled {
             .filter(|(part, _)| part.kind != PartKind::Exclude)
             .count();
         let mut rest: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut all_words: Vec<Literal> = Vec::new();
         let mut words: Vec<String> = Vec::new();
         let mut every_word_required = true;
         for (part, literal) in part_literals {
@@ -521,15 +499,15 @@ impl Compiled {
                     let required = required_units(unique.len(), folded.chars().count());
                     let keyword_like = required == unique.len();
                     every_word_required &= keyword_like;
-                    let mut part_words: Vec<(String, Box<dyn Query>)> = Vec::new();
+                    let mut part_words: Vec<(String, Literal)> = Vec::new();
                     for unit in unique {
                         let query = if keyword_like {
                             finder.unweighed(unit)
                         } else {
                             finder.find(unit)?
                         };
-                        if let Some(query) = query {
-                            part_words.push((unit.clone(), query));
+                        if let Some(literal) = query {
+                            part_words.push((unit.clone(), literal));
                         }
                     }
                     let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -542,7 +520,7 @@ impl Compiled {
                     if part_words.len() >= required && required > 0 {
                         let shared: Vec<(Occur, Box<dyn Query>)> = part_words
                             .iter()
-                            .map(|(_, query)| (Occur::Should, query.box_clone()))
+                            .map(|(_, literal)| (Occur::Should, literal.query()))
                             .collect();
                         either.push((
                             Occur::Should,
@@ -554,8 +532,8 @@ impl Compiled {
                     if either.is_empty() {
                         return Ok(None);
                     }
-                    for (word, query) in part_words {
-                        all_words.push((Occur::Must, query));
+                    for (word, literal) in part_words {
+                        all_words.push(literal);
                         if !words.contains(&word) {
                             words.push(word);
                         }
@@ -567,25 +545,45 @@ impl Compiled {
         // With one part whose words are all required, every entry of the tier holds every
         // word, so there is no first step to take.
         let every_word_required = every_word_required && matching_parts == 1;
+        // With one plain part and nothing else, an entry holding every word scores the sum of
+        // the words' scores, which is what `AllLiterals` finds, with one walk over their
+        // characters instead of one phrase scan per word.
+        let only_words = matching_parts == 1
+            && self.parts.iter().all(|part| part.kind == PartKind::Plain)
+            && is_plain_conjunction(&self.parts, &self.filters);
         rest.extend(filter_clauses(fields, &self.filters));
         let every_word = (all_words.len() > 1 && !every_word_required).then(|| {
+            if only_words {
+                return Box::new(AllLiterals::new(all_words.clone())) as Box<dyn Query>;
+            }
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = rest
                 .iter()
                 .map(|(occur, query)| (*occur, query.box_clone()))
                 .collect();
             // A filter that adds nothing to the score, which stays that of `others`.
+            let every: Vec<(Occur, Box<dyn Query>)> = all_words
+                .iter()
+                .map(|literal| (Occur::Must, literal.query()))
+                .collect();
             clauses.push((
                 Occur::Must,
                 Box::new(ConstScoreQuery::new(
-                    Box::new(BooleanQuery::new(all_words)),
+                    Box::new(BooleanQuery::new(every)),
                     0.0,
                 )),
             ));
             Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>
         });
+        // When every entry of `others` holds every word, it is their conjunction too.
+        let others: Box<dyn Query> = if only_words && (every_word_required || all_words.len() == 1)
+        {
+            Box::new(AllLiterals::new(all_words))
+        } else {
+            Box::new(BooleanQuery::new(rest))
+        };
         Ok(Some(WordTier {
             every_word,
-            others: Box::new(BooleanQuery::new(rest)),
+            others,
             words,
             every_word_required,
         }))

@@ -1,0 +1,709 @@
+//! Literals over the character channel, and the query that finds entries holding all of a
+//! set of them without checking the positions of entries that cannot reach the page.
+//!
+//! Every match is a phrase of characters, and the characters are common: 经济 or 2016年 is a
+//! candidate in most entries, so tantivy's phrase scorer reads positions in most entries to
+//! count the phrase before it can score it, and an intersection of phrases (the words of
+//! 易地扶贫搬迁工程) makes each phrase scan its own candidates ahead of the others. That made
+//! these queries the costliest of all, and their cost grow with the shelf.
+//!
+//! [`AllLiterals`] instead walks the entries holding every character of every literal once,
+//! and bounds each entry's score before reading a position: a phrase occurs no more often in
+//! an entry than its scarcest character, whose count the postings give, and BM25 grows with
+//! the count. When the top-k collector's threshold is known, an entry whose bound does not
+//! pass it is skipped unread; the others are counted exactly and scored exactly as the
+//! scorer without the bound scores them, so the page is the same.
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::{
+    Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query,
+    Scorer, TermQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::Token;
+use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATED};
+
+use super::TITLE_BOOST;
+use crate::index::Fields;
+
+/// A phrase of the character channel: its terms with their offsets in the phrase.
+#[derive(Debug, Clone)]
+struct Phrase {
+    terms: Vec<(usize, Term)>,
+}
+
+impl Phrase {
+    fn new(field: Field, tokens: &[Token]) -> Phrase {
+        Phrase {
+            terms: tokens
+                .iter()
+                .map(|token| (token.position, Term::from_field_text(field, &token.text)))
+                .collect(),
+        }
+    }
+
+    /// The query tantivy runs for it: one term, or a phrase.
+    fn query(&self) -> Box<dyn Query> {
+        match self.terms.as_slice() {
+            [(_, term)] => Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+            terms => Box::new(PhraseQuery::new_with_offset(terms.to_vec())),
+        }
+    }
+
+    fn terms(&self) -> Vec<Term> {
+        self.terms.iter().map(|(_, term)| term.clone()).collect()
+    }
+
+    fn field(&self) -> Field {
+        self.terms[0].1.field()
+    }
+}
+
+/// A literal anywhere in an entry (heading or body), plus the same literal in the heading,
+/// which weighs more; each scored by BM25 on how often it occurs, scaled by a boost.
+#[derive(Debug, Clone)]
+pub struct Literal {
+    anywhere: Phrase,
+    anywhere_boost: Score,
+    /// `None` when a match in the heading is not counted.
+    heading: Option<(Phrase, Score)>,
+}
+
+impl Literal {
+    /// The literal of `tokens` (a text's character tokens): anywhere, and in the heading with
+    /// [`TITLE_BOOST`]. `None` for a text without characters.
+    pub fn new(fields: &Fields, tokens: &[Token]) -> Option<Literal> {
+        (!tokens.is_empty()).then(|| Literal {
+            anywhere: Phrase::new(fields.body_chars, tokens),
+            anywhere_boost: 1.0,
+            heading: Some((Phrase::new(fields.title_chars, tokens), TITLE_BOOST)),
+        })
+    }
+
+    /// The literal of `tokens` in one character field alone.
+    pub fn in_field(field: Field, tokens: &[Token]) -> Option<Literal> {
+        (!tokens.is_empty()).then(|| Literal {
+            anywhere: Phrase::new(field, tokens),
+            anywhere_boost: 1.0,
+            heading: None,
+        })
+    }
+
+    /// The same literal with its scores scaled: `anywhere` for the match anywhere, and
+    /// `heading` (on top of [`TITLE_BOOST`]) for the match in the heading, or no heading match
+    /// counted at all.
+    pub fn weighed(mut self, anywhere: Score, heading: Option<Score>) -> Literal {
+        self.anywhere_boost = anywhere;
+        self.heading = match (self.heading, heading) {
+            (Some((phrase, boost)), Some(scale)) => Some((phrase, boost * scale)),
+            _ => None,
+        };
+        self
+    }
+
+    /// The literal anywhere in an entry, as tantivy's own query.
+    pub fn anywhere_query(&self) -> Box<dyn Query> {
+        boosted(self.anywhere.query(), self.anywhere_boost)
+    }
+
+    /// The literal in the heading, as tantivy's own query; `None` when it is not counted.
+    pub fn heading_query(&self) -> Option<Box<dyn Query>> {
+        self.heading
+            .as_ref()
+            .map(|(phrase, boost)| boosted(phrase.query(), *boost))
+    }
+
+    /// The literal as tantivy's own query: an entry matches when the literal is anywhere in
+    /// it, and scores the sum of both matches.
+    pub fn query(&self) -> Box<dyn Query> {
+        let mut clauses = vec![(Occur::Should, self.anywhere_query())];
+        clauses.extend(self.heading_query().map(|query| (Occur::Should, query)));
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+fn boosted(query: Box<dyn Query>, boost: Score) -> Box<dyn Query> {
+    if boost == 1.0 {
+        query
+    } else {
+        Box::new(BoostQuery::new(query, boost))
+    }
+}
+
+/// The entries holding every one of a set of literals, scored by the sum of their scores.
+#[derive(Debug, Clone)]
+pub struct AllLiterals {
+    literals: Vec<Literal>,
+}
+
+impl AllLiterals {
+    pub fn new(literals: Vec<Literal>) -> AllLiterals {
+        assert!(!literals.is_empty(), "at least one literal");
+        AllLiterals { literals }
+    }
+}
+
+impl Query for AllLiterals {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let mut literals = Vec::with_capacity(self.literals.len());
+        for literal in &self.literals {
+            let weigh = |phrase: &Phrase, boost: Score| -> tantivy::Result<Option<Bm25Weight>> {
+                match enable_scoring {
+                    EnableScoring::Enabled {
+                        statistics_provider,
+                        ..
+                    } => Ok(Some(
+                        Bm25Weight::for_terms(statistics_provider, &phrase.terms())?
+                            .boost_by(boost),
+                    )),
+                    EnableScoring::Disabled { .. } => Ok(None),
+                }
+            };
+            literals.push(LiteralWeight {
+                anywhere_weight: weigh(&literal.anywhere, literal.anywhere_boost)?,
+                heading: match &literal.heading {
+                    Some((phrase, boost)) => Some((phrase.clone(), weigh(phrase, *boost)?)),
+                    None => None,
+                },
+                anywhere: literal.anywhere.clone(),
+            });
+        }
+        Ok(Box::new(AllLiteralsWeight { literals }))
+    }
+}
+
+struct LiteralWeight {
+    anywhere: Phrase,
+    /// `None` when scoring is disabled.
+    anywhere_weight: Option<Bm25Weight>,
+    heading: Option<(Phrase, Option<Bm25Weight>)>,
+}
+
+struct AllLiteralsWeight {
+    literals: Vec<LiteralWeight>,
+}
+
+/// An upper bound computed in f32 may round below the exact score it bounds by an ulp or
+/// two; bounds are raised by this factor before they are trusted to rule an entry out.
+const BOUND_MARGIN: Score = 1.0 + 1e-5;
+
+impl Weight for AllLiteralsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(match SegmentMatcher::open(reader, &self.literals, boost)? {
+            Some(matcher) => {
+                let mut scorer = AllLiteralsScorer {
+                    doc: 0,
+                    score: 0.0,
+                    size_hint: matcher.size_hint(),
+                    matcher,
+                };
+                scorer.doc = scorer.find_from(0);
+                Box::new(scorer)
+            }
+            None => Box::new(tantivy::query::EmptyScorer),
+        })
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(TantivyError::InvalidArgument(format!(
+                "document {doc} does not hold every literal"
+            )));
+        }
+        Ok(Explanation::new(
+            "sum of the literals' BM25 scores anywhere and in the heading",
+            scorer.score(),
+        ))
+    }
+
+    fn for_each_pruning(
+        &self,
+        mut threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        let Some(mut matcher) = SegmentMatcher::open(reader, &self.literals, 1.0)? else {
+            return Ok(());
+        };
+        let mut doc = matcher.next_candidate(0);
+        while doc != TERMINATED {
+            if matcher.bound(doc) * BOUND_MARGIN > threshold
+                && matcher.bound_with_headings(doc) * BOUND_MARGIN > threshold
+            {
+                if let Some(score) = matcher.score(doc) {
+                    if score > threshold {
+                        threshold = callback(doc, score);
+                    }
+                }
+            }
+            doc = matcher.next_candidate(doc + 1);
+        }
+        Ok(())
+    }
+}
+
+/// The scorer without bounds: every entry holding every literal, in order.
+struct AllLiteralsScorer {
+    matcher: SegmentMatcher,
+    doc: DocId,
+    score: Score,
+    size_hint: u32,
+}
+
+impl AllLiteralsScorer {
+    fn find_from(&mut self, mut target: DocId) -> DocId {
+        loop {
+            let doc = self.matcher.next_candidate(target);
+            if doc == TERMINATED {
+                return TERMINATED;
+            }
+            self.matcher.bound_with_headings(doc);
+            if let Some(score) = self.matcher.score(doc) {
+                self.score = score;
+                return doc;
+            }
+            target = doc + 1;
+        }
+    }
+}
+
+impl DocSet for AllLiteralsScorer {
+    fn advance(&mut self) -> DocId {
+        if self.doc != TERMINATED {
+            self.doc = self.find_from(self.doc + 1);
+        }
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc < target {
+            self.doc = self.find_from(target);
+        }
+        self.doc
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.size_hint
+    }
+}
+
+impl Scorer for AllLiteralsScorer {
+    fn score(&mut self) -> Score {
+        self.score
+    }
+}
+
+/// The literals' matchers in one segment.
+struct SegmentMatcher {
+    literals: Vec<LiteralMatcher>,
+    anywhere_norms: Option<FieldNormReader>,
+    heading_norms: Option<FieldNormReader>,
+}
+
+struct LiteralMatcher {
+    anywhere: PhraseMatcher,
+    anywhere_weight: Option<Bm25Weight>,
+    /// `None` when the heading is not counted, or no heading of the segment holds it.
+    heading: Option<(PhraseMatcher, Bm25Weight)>,
+    /// The most the heading match can add.
+    best_heading: Score,
+    /// At the current candidate: the score anywhere if the literal occurs there as often as
+    /// its scarcest character, and its score in the heading.
+    anywhere_bound: Score,
+    in_heading: Score,
+}
+
+impl SegmentMatcher {
+    /// `None` when no entry of the segment can hold every literal.
+    fn open(
+        reader: &SegmentReader,
+        literals: &[LiteralWeight],
+        boost: Score,
+    ) -> tantivy::Result<Option<SegmentMatcher>> {
+        let mut matchers = Vec::with_capacity(literals.len());
+        let (mut anywhere_norms, mut heading_norms) = (None, None);
+        for literal in literals {
+            let Some(anywhere) = PhraseMatcher::open(reader, &literal.anywhere)? else {
+                return Ok(None);
+            };
+            let anywhere_weight = literal
+                .anywhere_weight
+                .as_ref()
+                .map(|weight| weight.boost_by(boost));
+            if anywhere_weight.is_some() && anywhere_norms.is_none() {
+                anywhere_norms = Some(reader.get_fieldnorms_reader(literal.anywhere.field())?);
+            }
+            let heading = match &literal.heading {
+                Some((phrase, Some(weight))) => match PhraseMatcher::open(reader, phrase)? {
+                    Some(matcher) => {
+                        if heading_norms.is_none() {
+                            heading_norms = Some(reader.get_fieldnorms_reader(phrase.field())?);
+                        }
+                        Some((matcher, weight.boost_by(boost)))
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            let best_heading = heading
+                .as_ref()
+                .map_or(0.0, |(_, weight)| weight.max_score());
+            matchers.push(LiteralMatcher {
+                anywhere,
+                anywhere_weight,
+                heading,
+                best_heading,
+                anywhere_bound: 0.0,
+                in_heading: 0.0,
+            });
+        }
+        // The scarcest literal leads the walk.
+        matchers.sort_by_key(|literal| literal.anywhere.size_hint());
+        Ok(Some(SegmentMatcher {
+            literals: matchers,
+            anywhere_norms,
+            heading_norms,
+        }))
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.literals[0].anywhere.size_hint()
+    }
+
+    /// The first entry at or after `target` holding every character of every literal.
+    fn next_candidate(&mut self, mut target: DocId) -> DocId {
+        'candidates: loop {
+            let doc = self.literals[0].anywhere.next_candidate(target);
+            if doc == TERMINATED {
+                return TERMINATED;
+            }
+            for literal in &mut self.literals[1..] {
+                let found = literal.anywhere.next_candidate(doc);
+                if found != doc {
+                    target = found;
+                    continue 'candidates;
+                }
+            }
+            return doc;
+        }
+    }
+
+    /// The most candidate `doc` can score, before looking at positions or headings.
+    fn bound(&mut self, doc: DocId) -> Score {
+        let norm = self
+            .anywhere_norms
+            .as_ref()
+            .map(|norms| norms.fieldnorm_id(doc));
+        let mut bound = 0.0;
+        for literal in &mut self.literals {
+            literal.anywhere_bound = match (&literal.anywhere_weight, norm) {
+                (Some(weight), Some(norm)) => weight.score(norm, literal.anywhere.count_bound()),
+                _ => 0.0,
+            };
+            bound += literal.anywhere_bound + literal.best_heading;
+        }
+        bound
+    }
+
+    /// The most candidate `doc` can score, with its headings scored (after [`Self::bound`]).
+    /// Calls must come in increasing `doc` order.
+    fn bound_with_headings(&mut self, doc: DocId) -> Score {
+        let norm = self
+            .heading_norms
+            .as_ref()
+            .map(|norms| norms.fieldnorm_id(doc));
+        let mut bound = 0.0;
+        for literal in &mut self.literals {
+            literal.in_heading = match (&mut literal.heading, norm) {
+                (Some((matcher, weight)), Some(norm)) => match matcher.next_candidate(doc) == doc {
+                    true => weight.score(norm, matcher.count()),
+                    false => 0.0,
+                },
+                _ => 0.0,
+            };
+            bound += literal.anywhere_bound + literal.in_heading;
+        }
+        bound
+    }
+
+    /// The score of candidate `doc` (after [`Self::bound_with_headings`]): the literals in
+    /// order, each anywhere then in the heading; `None` when some literal does not occur.
+    fn score(&mut self, doc: DocId) -> Option<Score> {
+        let norm = self
+            .anywhere_norms
+            .as_ref()
+            .map(|norms| norms.fieldnorm_id(doc));
+        let mut score = 0.0;
+        for literal in &mut self.literals {
+            let count = literal.anywhere.count();
+            if count == 0 {
+                return None;
+            }
+            let anywhere = match (&literal.anywhere_weight, norm) {
+                (Some(weight), Some(norm)) => weight.score(norm, count),
+                _ => 0.0,
+            };
+            score += anywhere + literal.in_heading;
+        }
+        Some(score)
+    }
+}
+
+/// Moves `postings` to its first entry at or after `target`; tantivy's postings may not be
+/// asked to seek behind where they stand.
+fn seek_forward(postings: &mut SegmentPostings, target: DocId) -> DocId {
+    let doc = postings.doc();
+    if doc >= target {
+        doc
+    } else {
+        postings.seek(target)
+    }
+}
+
+/// Finds one phrase's entries in a segment: the entries holding all of its characters, and
+/// in each, how often the phrase occurs.
+struct PhraseMatcher {
+    /// Each term's postings with how far its position lies from the phrase's last term,
+    /// scarcest term first.
+    postings: Vec<(SegmentPostings, u32)>,
+    /// Phrase positions still possible, and one term's positions (reused buffers).
+    ends: Vec<u32>,
+    positions: Vec<u32>,
+}
+
+impl PhraseMatcher {
+    /// `None` when some term of the phrase is in no entry of the segment.
+    fn open(reader: &SegmentReader, phrase: &Phrase) -> tantivy::Result<Option<PhraseMatcher>> {
+        let inverted = reader.inverted_index(phrase.field())?;
+        let option = if phrase.terms.len() == 1 {
+            IndexRecordOption::WithFreqs
+        } else {
+            IndexRecordOption::WithFreqsAndPositions
+        };
+        let last = phrase
+            .terms
+            .iter()
+            .map(|&(offset, _)| offset)
+            .max()
+            .unwrap_or(0);
+        let mut postings = Vec::with_capacity(phrase.terms.len());
+        for (offset, term) in &phrase.terms {
+            let Some(found) = inverted.read_postings(term, option)? else {
+                return Ok(None);
+            };
+            postings.push((found, (last - offset) as u32));
+        }
+        postings.sort_by_key(|(postings, _)| postings.doc_freq());
+        Ok(Some(PhraseMatcher {
+            postings,
+            ends: Vec::new(),
+            positions: Vec::new(),
+        }))
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.postings[0].0.doc_freq()
+    }
+
+    /// The first entry at or after `target` that holds every term.
+    fn next_candidate(&mut self, mut target: DocId) -> DocId {
+        let (scarcest, others) = self
+            .postings
+            .split_first_mut()
+            .expect("a phrase has a term");
+        'candidates: loop {
+            let doc = seek_forward(&mut scarcest.0, target);
+            if doc == TERMINATED {
+                return TERMINATED;
+            }
+            for (postings, _) in others.iter_mut() {
+                let found = seek_forward(postings, doc);
+                if found != doc {
+                    target = found;
+                    continue 'candidates;
+                }
+            }
+            return doc;
+        }
+    }
+
+    /// At a candidate: the most the phrase can occur, the count of its scarcest term there.
+    fn count_bound(&self) -> u32 {
+        self.postings
+            .iter()
+            .map(|(postings, _)| postings.term_freq())
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// At a candidate: how often the phrase occurs (0 when its characters are there but never
+    /// in a row).
+    fn count(&mut self) -> u32 {
+        if let [(only, _)] = self.postings.as_slice() {
+            return only.term_freq();
+        }
+        let (first, others) = self
+            .postings
+            .split_first_mut()
+            .expect("a phrase has a term");
+        // Each position is moved to where the phrase's last term would stand, so that the
+        // phrase's occurrences are the positions every term shares.
+        first.0.positions_with_offset(first.1, &mut self.ends);
+        for (postings, shift) in others {
+            postings.positions_with_offset(*shift, &mut self.positions);
+            let mut kept = 0;
+            let mut at = 0;
+            for index in 0..self.ends.len() {
+                let end = self.ends[index];
+                while at < self.positions.len() && self.positions[at] < end {
+                    at += 1;
+                }
+                if at < self.positions.len() && self.positions[at] == end {
+                    self.ends[kept] = end;
+                    kept += 1;
+                }
+            }
+            self.ends.truncate(kept);
+            if kept == 0 {
+                return 0;
+            }
+        }
+        self.ends.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::{doc, Index, IndexWriter, TantivyDocument};
+
+    use super::*;
+    use crate::analyze::CharTokenizer;
+
+    const ALPHABET: &[char] = &['扶', '贫', '搬', '迁', '年', '2', '0', '1', '6', '，', 'g'];
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(ALPHABET), 1..max)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    /// An index of (heading, body) entries in three segments, some entries deleted.
+    fn index_of(entries: &[(String, String)], deleted: &[usize]) -> (Index, Fields) {
+        let (schema, fields) = Fields::schema();
+        let index = Index::create_in_ram(schema);
+        crate::index::register_analyzers(&index);
+        let mut writer: IndexWriter<TantivyDocument> =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        for (number, (heading, body)) in entries.iter().enumerate() {
+            writer
+                .add_document(doc!(
+                    fields.id => number.to_string(),
+                    fields.title_chars => heading.as_str(),
+                    fields.body_chars => heading.as_str(),
+                    fields.body_chars => body.as_str(),
+                ))
+                .unwrap();
+            if number % (entries.len() / 3 + 1) == 0 {
+                writer.commit().unwrap();
+            }
+        }
+        for number in deleted {
+            writer.delete_term(Term::from_field_text(fields.id, &number.to_string()));
+        }
+        writer.commit().unwrap();
+        (index, fields)
+    }
+
+    fn literal(fields: &Fields, text: &str) -> Literal {
+        let mut tokens = Vec::new();
+        CharTokenizer::tokenize_into(text, &mut tokens);
+        Literal::new(fields, &tokens).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The pruned top k are tantivy's own top k for the same literals: the same scores in
+        /// the same order, and every entry's score the one tantivy gives it.
+        #[test]
+        fn pruned_pages_are_tantivys_pages(
+            entries in prop::collection::vec((text(4), text(40)), 3..40),
+            deleted in prop::collection::vec(0usize..40, 0..4),
+            needles in prop::collection::vec((text(4), 0.5f32..2.0, prop::option::of(0.5f32..2.0)), 1..4),
+            limit in 1usize..6,
+        ) {
+            let (index, fields) = index_of(&entries, &deleted);
+            let searcher = index.reader().unwrap().searcher();
+            let literals: Vec<Literal> = needles
+                .iter()
+                .map(|(needle, anywhere, heading)| literal(&fields, needle).weighed(*anywhere, *heading))
+                .collect();
+            let ours = AllLiterals::new(literals.clone());
+            let theirs = BooleanQuery::new(
+                literals.iter().map(|literal| (Occur::Must, literal.query())).collect(),
+            );
+            prop_assert_eq!(
+                searcher.search(&ours, &Count).unwrap(),
+                searcher.search(&theirs, &Count).unwrap()
+            );
+            let everything = TopDocs::with_limit(100).order_by_score();
+            let reference: std::collections::HashMap<_, f32> = searcher
+                .search(&theirs, &everything)
+                .unwrap()
+                .into_iter()
+                .map(|(score, address)| (address, score))
+                .collect();
+            let page = TopDocs::with_limit(limit).order_by_score();
+            let pruned = searcher.search(&ours, &page).unwrap();
+            let expected = searcher.search(&theirs, &page).unwrap();
+            prop_assert_eq!(pruned.len(), expected.len());
+            let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0);
+            for ((score, address), (expected_score, _)) in pruned.iter().zip(&expected) {
+                prop_assert!(close(*score, *expected_score), "{score} vs {expected_score}");
+                prop_assert!(close(*score, reference[address]));
+            }
+        }
+    }
+
+    #[test]
+    fn one_literal_scores_exactly_as_tantivys_boolean_query() {
+        let entries: Vec<(String, String)> = [
+            ("扶贫", "扶贫搬迁，扶贫"),
+            ("年", "2016年扶贫"),
+            ("搬迁", "搬迁扶贫扶贫扶贫"),
+            ("", "扶"),
+        ]
+        .iter()
+        .map(|(heading, body)| (heading.to_string(), body.to_string()))
+        .collect();
+        let (index, fields) = index_of(&entries, &[]);
+        let searcher = index.reader().unwrap().searcher();
+        for needle in ["扶贫", "扶", "2016年", "贫搬"] {
+            let ours = AllLiterals::new(vec![literal(&fields, needle)]);
+            let mut tokens = Vec::new();
+            CharTokenizer::tokenize_into(needle, &mut tokens);
+            let theirs = BooleanQuery::new(vec![
+                (Occur::Must, Phrase::new(fields.body_chars, &tokens).query()),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Phrase::new(fields.title_chars, &tokens).query(),
+                        TITLE_BOOST,
+                    )),
+                ),
+            ]);
+            let page = TopDocs::with_limit(10).order_by_score();
+            let expected = searcher.search(&theirs, &page).unwrap();
+            assert!(!expected.is_empty(), "{needle}");
+            assert_eq!(searcher.search(&ours, &page).unwrap(), expected, "{needle}");
+        }
+    }
+}
