@@ -82,6 +82,9 @@ static DAY: LazyLock<Regex> = LazyLock::new(|| {
 static SAME_DAY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([△□▲▽])[\s\x{a0}\x{3000}]*(.*)$").unwrap());
 
+/// Chinese numerals of numbered headings.
+const NUMERALS: &str = "一二三四五六七八九十百零〇两";
+
 /// Numbering kinds, highest first: 第X编/篇, 第X章, 第X节, 一、, （一）.
 static NUMBERED: LazyLock<[Regex; 5]> = LazyLock::new(|| {
     const N: &str = "[一二三四五六七八九十百零〇两]+";
@@ -102,6 +105,52 @@ const BULLETS: &[char] = &['•', '·', '●', '◆', '■', '▪', '○', '◇'
 const WRAP_CLOSING: &[char] = &[
     '。', '！', '？', '!', '?', '；', ';', '：', ':', '…', '”', '’', '」', '』', '）', ')', '》',
 ];
+
+// Most lines are prose that no pattern below matches. Running a regex costs a cache from a
+// shared pool and, for captures, an allocation, even when it fails at the first character;
+// these checks of what each pattern must start with or contain rule such lines out first.
+
+/// `DAY` starts with a digit (`\d` is any Unicode decimal digit).
+fn starts_with_digit(line: &str) -> bool {
+    line.starts_with(char::is_numeric)
+}
+
+fn is_day(line: &str) -> bool {
+    starts_with_digit(line) && DAY.is_match(line)
+}
+
+fn starts_same_day(line: &str) -> bool {
+    line.starts_with(['△', '□', '▲', '▽'])
+}
+
+fn is_same_day(line: &str) -> bool {
+    starts_same_day(line) && SAME_DAY.is_match(line)
+}
+
+/// `AUTHOR` names the writer with 撰… or 供….
+fn may_be_author(line: &str) -> bool {
+    line.contains(['撰', '供'])
+}
+
+fn is_author(line: &str) -> bool {
+    may_be_author(line) && AUTHOR.is_match(line)
+}
+
+/// `SUBHEAD`'s head holds no space, so it runs to the line's first space, which must come
+/// after two to thirty characters and be followed by another.
+fn may_be_subhead(line: &str) -> bool {
+    let mut chars = line.chars();
+    for index in 0..=30 {
+        match chars.next() {
+            None => return false,
+            Some(c) if c.is_whitespace() => {
+                return index >= 2 && chars.next().is_some_and(char::is_whitespace)
+            }
+            Some(_) => {}
+        }
+    }
+    false
+}
 
 fn is_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}'
@@ -135,8 +184,8 @@ fn is_title_like(line: &str) -> bool {
         && !line.ends_with(['。', '！', '？', '；', '：', ':', '，', ','])
         && !PREAMBLE_HEADINGS.contains(&line)
         && numbered_kind(line).is_none()
-        && !DAY.is_match(line)
-        && !SAME_DAY.is_match(line)
+        && !is_day(line)
+        && !is_same_day(line)
 }
 
 /// Splits `【heading】rest` at the bracket that closes the opening one, so that headings
@@ -182,6 +231,9 @@ pub fn entry_heading(line: &str) -> Option<(String, String)> {
             ));
         }
     }
+    if !line.contains('】') {
+        return None;
+    }
     let captures = BROKEN_HEADING.captures(line)?;
     let heading = captures[1].trim_matches(is_space).to_string();
     if heading.is_empty() {
@@ -199,6 +251,9 @@ pub fn subhead(line: &str) -> Option<(String, String)> {
     let line = line
         .strip_prefix(BULLETS)
         .map_or(line, |rest| rest.trim_start_matches(is_space));
+    if !may_be_subhead(line) {
+        return None;
+    }
     let captures = SUBHEAD.captures(line)?;
     let head = &captures[1];
     if head.ends_with([
@@ -215,7 +270,10 @@ pub fn subhead(line: &str) -> Option<(String, String)> {
 
 /// A 大事记 line: the day (or the same-day mark) and its text.
 fn chronicle_line(line: &str) -> Option<(String, String)> {
-    if let Some(captures) = DAY.captures(line) {
+    if let Some(captures) = starts_with_digit(line)
+        .then(|| DAY.captures(line))
+        .flatten()
+    {
         let rest = captures
             .get(2)
             .or_else(|| captures.get(3))
@@ -224,6 +282,9 @@ fn chronicle_line(line: &str) -> Option<(String, String)> {
             captures[1].to_string(),
             rest.trim_matches(is_space).to_string(),
         ));
+    }
+    if !starts_same_day(line) {
+        return None;
     }
     let captures = SAME_DAY.captures(line)?;
     Some((
@@ -235,6 +296,9 @@ fn chronicle_line(line: &str) -> Option<(String, String)> {
 /// The numbering kind of a short numbered heading line (0 = highest), if it is one.
 fn numbered_kind(line: &str) -> Option<usize> {
     if line.chars().count() >= NUMBERED_MAX_CHARS {
+        return None;
+    }
+    if !line.starts_with(|c: char| c == '第' || c == '（' || c == '(' || NUMERALS.contains(c)) {
         return None;
     }
     NUMBERED.iter().position(|pattern| pattern.is_match(line))
@@ -262,9 +326,9 @@ fn page_mode(lines: &[(&str, &str, bool)]) -> Mode {
     for (line, _, _) in lines {
         if bracketed_heading(line) {
             bracketed += 1;
-        } else if DAY.is_match(line) {
+        } else if is_day(line) {
             days += 1;
-        } else if SAME_DAY.is_match(line) {
+        } else if is_same_day(line) {
             same_days += 1;
         } else if let Some(kind) = numbered_kind(line) {
             numbered[kind] += 1;
@@ -350,10 +414,10 @@ fn heading_continues(previous: Option<&(String, String, bool)>, line: &str) -> b
 /// line.
 fn opens_something(line: &str) -> bool {
     line.starts_with('【')
-        || DAY.is_match(line)
-        || SAME_DAY.is_match(line)
+        || is_day(line)
+        || is_same_day(line)
         || numbered_kind(line).is_some()
-        || AUTHOR.is_match(line)
+        || is_author(line)
 }
 
 /// A paragraph's first line, set in by spaces (a hard-wrapped line that continues its
@@ -499,7 +563,10 @@ pub fn sectionize(page: &Page) -> Sectioned {
                 continue;
             }
         }
-        let author_line = AUTHOR.captures(line).filter(|_| line.chars().count() <= 40);
+        let author_line = may_be_author(line)
+            .then(|| AUTHOR.captures(line))
+            .flatten()
+            .filter(|_| line.chars().count() <= 40);
         if author_line.is_some() || is_chrome(line) {
             if let Some(captures) = author_line {
                 author.get_or_insert_with(|| captures[1].trim().to_string());
@@ -605,6 +672,58 @@ pub fn sectionize(page: &Page) -> Sectioned {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Characters that make up every pattern's openings, and prose around them.
+    const PIECES: &[&str] = &[
+        "撰稿",
+        "供稿人",
+        "：",
+        ":",
+        "（",
+        "(",
+        "）",
+        "第",
+        "三",
+        "十",
+        "章",
+        "节",
+        "、",
+        "1",
+        "２",
+        "月",
+        "日",
+        "—",
+        "△",
+        "▲",
+        "】",
+        "【",
+        " ",
+        "  ",
+        "\u{3000}",
+        "\u{a0}",
+        "扶贫",
+        "。",
+        "，",
+        "工作",
+        "a",
+    ];
+
+    proptest! {
+        /// The checks before each regex never rule out a line the regex matches.
+        #[test]
+        fn prefilters_never_reject_a_match(pieces in prop::collection::vec(prop::sample::select(PIECES), 0..24)) {
+            let line: String = pieces.concat();
+            let line = line.as_str();
+            prop_assert!(!AUTHOR.is_match(line) || may_be_author(line));
+            prop_assert!(!SUBHEAD.is_match(line) || may_be_subhead(line));
+            prop_assert!(!DAY.is_match(line) || starts_with_digit(line));
+            prop_assert!(!SAME_DAY.is_match(line) || starts_same_day(line));
+            prop_assert!(!BROKEN_HEADING.is_match(line) || line.contains('】'));
+            let numbered = NUMBERED.iter().any(|pattern| pattern.is_match(line));
+            prop_assert_eq!(numbered_kind(line).is_some(), numbered && line.chars().count() < NUMBERED_MAX_CHARS);
+        }
+    }
 
     fn page(lines: &[&str]) -> Page {
         Page {
