@@ -109,7 +109,9 @@ impl TokenStream for CharTokenStream<'_> {
         for (offset, c) in self.chars.by_ref() {
             let position = self.position;
             self.position += 1;
-            if c.is_whitespace() {
+            // Every Unicode space is at or below U+3000: the Chinese characters after it,
+            // most of the text, skip the table lookup.
+            if c <= '\u{3000}' && c.is_whitespace() {
                 continue;
             }
             self.token.text.clear();
@@ -169,6 +171,15 @@ mod tests {
             tokens,
             vec![("贫".into(), 0), ("a".into(), 2), ("1".into(), 3)]
         );
+    }
+
+    #[test]
+    fn no_space_comes_after_the_ideographic_space() {
+        let last_space = (0..=0x10_FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .max();
+        assert_eq!(last_space, Some('\u{3000}'));
     }
 
     #[test]
