@@ -396,10 +396,7 @@ impl SegmentMatcher {
 
     /// The most candidate `doc` can score, before looking at positions or headings.
     fn bound(&mut self, doc: DocId) -> Score {
-        let norm = self
-            .anywhere_norms
-            .as_ref()
-            .map(|norms| norms.fieldnorm_id(doc));
+        let norm = norm_of(&self.anywhere_norms, doc);
         let mut bound = 0.0;
         for literal in &mut self.literals {
             literal.anywhere_bound = match (&literal.anywhere_weight, norm) {
@@ -414,17 +411,18 @@ impl SegmentMatcher {
     /// The most candidate `doc` can score, with its headings scored (after [`Self::bound`]).
     /// Calls must come in increasing `doc` order.
     fn bound_with_headings(&mut self, doc: DocId) -> Score {
-        let norm = self
-            .heading_norms
-            .as_ref()
-            .map(|norms| norms.fieldnorm_id(doc));
+        let norm = norm_of(&self.heading_norms, doc);
         let mut bound = 0.0;
         for literal in &mut self.literals {
             literal.in_heading = match (&mut literal.heading, norm) {
-                (Some((matcher, weight)), Some(norm)) => match matcher.next_candidate(doc) == doc {
-                    true => weight.score(norm, matcher.count()),
-                    false => 0.0,
-                },
+                (Some((matcher, weight)), Some(norm)) => {
+                    let count = if matcher.holds(doc) {
+                        matcher.count()
+                    } else {
+                        0
+                    };
+                    weight.score(norm, count)
+                }
                 _ => 0.0,
             };
             bound += literal.anywhere_bound + literal.in_heading;
@@ -435,10 +433,7 @@ impl SegmentMatcher {
     /// The score of candidate `doc` (after [`Self::bound_with_headings`]): the literals in
     /// order, each anywhere then in the heading; `None` when some literal does not occur.
     fn score(&mut self, doc: DocId) -> Option<Score> {
-        let norm = self
-            .anywhere_norms
-            .as_ref()
-            .map(|norms| norms.fieldnorm_id(doc));
+        let norm = norm_of(&self.anywhere_norms, doc);
         let mut score = 0.0;
         for literal in &mut self.literals {
             let count = literal.anywhere.count();
@@ -453,6 +448,11 @@ impl SegmentMatcher {
         }
         Some(score)
     }
+}
+
+/// The field norm of `doc`, when scoring (the norms are read only then).
+fn norm_of(norms: &Option<FieldNormReader>, doc: DocId) -> Option<u8> {
+    norms.as_ref().map(|norms| norms.fieldnorm_id(doc))
 }
 
 /// Moves `postings` to its first entry at or after `target`; tantivy's postings may not be
@@ -531,6 +531,11 @@ impl PhraseMatcher {
             }
             return doc;
         }
+    }
+
+    /// Whether entry `doc` holds every term; calls must come in increasing `doc` order.
+    fn holds(&mut self, doc: DocId) -> bool {
+        self.next_candidate(doc) == doc
     }
 
     /// At a candidate: the most the phrase can occur, the count of its scarcest term there.
