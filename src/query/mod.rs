@@ -404,31 +404,34 @@ pub fn compile(fields: &Fields, parts: &[QueryPart], filters: &Filters) -> Compi
     // No `kind:entry` clause: file records have no text in the character fields, so every
     // part's Must clause already keeps them out, and intersecting with a posting list of
     // every entry would cost a seek per candidate.
-    let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut found: Vec<(PartKind, Literal)> = Vec::new();
     let mut literals = Vec::new();
     for part in parts {
         let Some(literal) = literal(fields, &part.text) else {
             continue;
         };
-        if part.kind == PartKind::Exclude {
-            exact.push(excluding(literal.anywhere_query()));
-        } else {
-            exact.push((Occur::Must, literal.anywhere_query()));
-            exact.extend(literal.heading_query().map(|query| (Occur::Should, query)));
+        if part.kind != PartKind::Exclude {
             literals.push(fold_str(&part.text));
         }
+        found.push((part.kind, literal));
     }
     let exact: Box<dyn Query> = if literals.is_empty() {
         Box::new(EmptyQuery)
     } else if is_plain_conjunction(parts, filters) {
         // Only literals to find: one walk over their characters, pruned by the page.
         Box::new(AllLiterals::new(
-            parts
-                .iter()
-                .filter_map(|part| literal(fields, &part.text))
-                .collect(),
+            found.into_iter().map(|(_, literal)| literal).collect(),
         ))
     } else {
+        let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (kind, literal) in &found {
+            if *kind == PartKind::Exclude {
+                exact.push(excluding(literal.anywhere_query()));
+            } else {
+                exact.push((Occur::Must, literal.anywhere_query()));
+                exact.extend(literal.heading_query().map(|query| (Occur::Should, query)));
+            }
+        }
         exact.extend(filter_clauses(fields, filters));
         Box::new(BooleanQuery::new(exact))
     };
