@@ -9,7 +9,8 @@
 //! detected instead of silently answering with mismatched terms.
 
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
@@ -295,7 +296,22 @@ const PACKED_UTF8: u8 = 0;
 /// the two-byte form about a tenth smaller at a third of the cost of a higher level on UTF-8,
 /// so the store is both smaller and faster to write.
 pub fn pack_body(text: &str) -> Vec<u8> {
-    pack_two_byte(text).unwrap_or_else(|| pack_with_encoder(text))
+    match two_byte_codes(text.len()) {
+        Some(codes) => pack_two_byte(codes, text).unwrap_or_else(|| pack_with_encoder(text)),
+        None => pack_with_encoder(text),
+    }
+}
+
+/// The two-byte table, once this process has packed enough text to be worth building it
+/// (building it costs what packing about a megabyte with encoding_rs costs more than with it,
+/// and both ways give the same bytes): a small ingest does not pay for it.
+fn two_byte_codes(more_bytes: usize) -> Option<&'static [u16]> {
+    static PACKED_BYTES: AtomicUsize = AtomicUsize::new(0);
+    if let Some(codes) = TWO_BYTE_CODES.get() {
+        return Some(codes);
+    }
+    let packed = PACKED_BYTES.fetch_add(more_bytes, Ordering::Relaxed) + more_bytes;
+    (packed > 1 << 20).then(|| TWO_BYTE_CODES.get_or_init(two_byte_table).as_slice())
 }
 
 /// [`pack_body`] by encoding_rs's encoder, for any text.
@@ -332,7 +348,9 @@ fn pack_with_encoder(text: &str) -> Vec<u8> {
 /// for the others), taken from encoding_rs's own decoder and encoder. encoding_rs encodes a
 /// Chinese character by searching its tables, which made packing a twentieth of ingest; a
 /// lookup here does the same per character in a few instructions.
-static TWO_BYTE_CODES: LazyLock<Vec<u16>> = LazyLock::new(|| {
+static TWO_BYTE_CODES: OnceLock<Vec<u16>> = OnceLock::new();
+
+fn two_byte_table() -> Vec<u16> {
     let mut codes = vec![0u16; 0x1_0000];
     for lead in 0x81u8..=0xFE {
         for trail in (0x40u8..=0x7E).chain(0x80..=0xFE) {
@@ -358,12 +376,11 @@ static TWO_BYTE_CODES: LazyLock<Vec<u16>> = LazyLock::new(|| {
         }
     }
     codes
-});
+}
 
 /// [`pack_body`] for a text of ASCII and characters with two-byte codes (almost every
 /// entry); `None` for any other.
-fn pack_two_byte(text: &str) -> Option<Vec<u8>> {
-    let codes = TWO_BYTE_CODES.as_slice();
+fn pack_two_byte(codes: &[u16], text: &str) -> Option<Vec<u8>> {
     let mut packed = Vec::with_capacity(text.len() * 2 / 3 + 2);
     packed.push(PACKED_GB18030);
     for c in text.chars() {
@@ -505,9 +522,10 @@ mod tests {
     #[test]
     fn the_two_byte_table_packs_as_the_encoder_does() {
         let mut tabled = 0;
+        let codes = two_byte_table();
         for c in (0..0x1_0000u32).filter_map(char::from_u32) {
             let text = format!("a{c}贫");
-            if let Some(packed) = pack_two_byte(&text) {
+            if let Some(packed) = pack_two_byte(&codes, &text) {
                 assert_eq!(packed, pack_with_encoder(&text), "U+{:04X}", c as u32);
                 tabled += 1;
             }
