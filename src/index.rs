@@ -31,7 +31,7 @@ use crate::analyze::{CharTokenizer, ANALYZER_VERSION, CHAR_TOKENIZER};
 use crate::Error;
 
 /// Version of the schema and of what the documents mean. Bump on any change.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// The fields of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +94,8 @@ impl Fields {
         let fields = Fields {
             kind: builder.add_text_field("kind", key.clone()),
             id: builder.add_text_field("id", key.clone() | STORED),
-            // Stored only: `show` finds an entry's sub-parts by their ids (`ID.1`, `ID.2` …).
+            // Stored only, and only on a sub-part (`ID.1` → `ID`): `show` finds an entry's
+            // sub-parts by their ids; an entry's own is its id.
             entry: builder.add_text_field("entry", STORED),
             ordinal: builder.add_u64_field("ordinal", STORED),
             path_key: builder.add_text_field("path_key", key.clone()),
@@ -120,12 +121,13 @@ impl Fields {
             // The user dictionary's text, on its own document.
             dictionary: builder.add_text_field("dictionary", STORED),
             // The file records are read in full by every ingest: columnar (fast) fields
-            // make that a scan of a few columns instead of decompressing every record.
-            file_size: builder.add_u64_field("file_size", STORED | FAST),
-            file_mtime: builder.add_i64_field("file_mtime", STORED | FAST),
+            // make that a scan of a few columns instead of decompressing every record. Only
+            // what `stats` reads from the stored record is stored too.
+            file_size: builder.add_u64_field("file_size", FAST),
+            file_mtime: builder.add_i64_field("file_mtime", FAST),
             // Compared, never searched for: no terms.
-            file_hash: builder.add_text_field("file_hash", STORED | FAST),
-            file_entries: builder.add_u64_field("file_entries", STORED | FAST),
+            file_hash: builder.add_text_field("file_hash", FAST),
+            file_entries: builder.add_u64_field("file_entries", FAST),
             file_encoding: builder.add_text_field("file_encoding", key.clone() | STORED | FAST),
             file_note: builder.add_text_field("file_note", key.clone() | STORED | FAST),
         };
@@ -446,16 +448,15 @@ pub fn open_for_writing(
         // Chinese text compresses poorly with lz4; zstd on bodies packed as GB18030 (see
         // `pack_body`) does well. tantivy compresses each block with a fresh zstd context,
         // and at level 9 that was a fifth of ingest's instructions; level 4 (zstd's
-        // double-fast matcher) takes a third as many, and on 48 KiB blocks it stores less
-        // than level 9 did on 32 KiB (50 MB shelf: 18.73 MB against 18.82; level 3 stores
-        // 20.3 MB, level 4 on 32 KiB 19.1). The price is at search time, where every hit
-        // shown decompresses its whole block: a one-shot search took 5.58 ms instead of 5.31
-        // (64 KiB blocks: 6.10 ms).
+        // double-fast matcher) takes a third as many. Every hit shown decompresses its whole
+        // block, half of a one-shot search's instructions, so blocks stay at 32 KiB: a search
+        // took 5.69 ms there, 6.12 ms on 48 KiB blocks. On the 50 MB shelf the store is 18.79
+        // MB (level 9 stored 18.82 MB with the record fields and entry ids now left out).
         let settings = IndexSettings {
             docstore_compression: Compressor::Zstd(ZstdCompressor {
                 compression_level: Some(4),
             }),
-            docstore_blocksize: 48 * 1024,
+            docstore_blocksize: 32 * 1024,
             ..IndexSettings::default()
         };
         let index = Index::builder()

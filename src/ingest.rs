@@ -734,13 +734,15 @@ fn entry_document(fields: &Fields, file: &SourceFile, entry: EntryDoc) -> Tantiv
     let mut document = doc!(
         fields.kind => KIND_ENTRY,
         fields.id => entry.id,
-        fields.entry => entry.entry,
         fields.ordinal => entry.ordinal,
         fields.path_key => file.key.as_str(),
         fields.path => file.relative.as_str(),
         fields.heading => entry.heading,
         fields.body => index::pack_body(entry.body),
     );
+    if entry.entry != entry.id {
+        document.add_text(fields.entry, &entry.entry);
+    }
     // The heading is indexed twice: alone, so that it can weigh more, and as the first value
     // of the body channel, so that one phrase query finds a literal anywhere in the entry.
     let title = fold_str(entry.subheading.unwrap_or(entry.heading));

@@ -222,7 +222,7 @@ impl Engine {
             return Err(Error::NoSuchEntry(id.to_string()));
         };
         let document: TantivyDocument = searcher.doc(*address)?;
-        let entry = self.text(&document, self.fields.entry);
+        let entry = self.entry_of(&document);
         // Showing a sub-part shows just it; showing an entry shows it with its sub-parts.
         let documents = if entry != id {
             vec![document]
@@ -235,7 +235,7 @@ impl Engine {
             let mut documents = Vec::with_capacity(all.len());
             for (_, address) in all {
                 let document = searcher.doc::<TantivyDocument>(address)?;
-                if self.text(&document, self.fields.entry) == entry {
+                if self.entry_of(&document) == entry {
                     documents.push(document);
                 }
             }
@@ -260,6 +260,12 @@ impl Engine {
             IndexRecordOption::Basic,
         );
         Ok(searcher.search(&query, &tantivy::collector::Count)?)
+    }
+
+    /// The id of the entry a document belongs to: its own, unless it is a sub-part.
+    fn entry_of(&self, document: &TantivyDocument) -> String {
+        index::stored_text(document, self.fields.entry)
+            .unwrap_or_else(|| self.text(document, self.fields.id))
     }
 
     fn text(&self, document: &TantivyDocument, field: tantivy::schema::Field) -> String {
