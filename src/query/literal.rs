@@ -229,12 +229,13 @@ impl Weight for AllLiteralsWeight {
         };
         let mut doc = matcher.next_candidate(0);
         while doc != TERMINATED {
-            if matcher.bound(doc) * BOUND_MARGIN > threshold
-                && matcher.bound_with_headings(doc) * BOUND_MARGIN > threshold
-            {
-                if let Some(score) = matcher.score(doc) {
-                    if score > threshold {
-                        threshold = callback(doc, score);
+            if matcher.bound(doc) * BOUND_MARGIN > threshold {
+                matcher.score_headings(doc);
+                if matcher.bound_with_headings() * BOUND_MARGIN > threshold {
+                    if let Some(score) = matcher.score(doc) {
+                        if score > threshold {
+                            threshold = callback(doc, score);
+                        }
                     }
                 }
             }
@@ -259,7 +260,7 @@ impl AllLiteralsScorer {
             if doc == TERMINATED {
                 return TERMINATED;
             }
-            self.matcher.bound_with_headings(doc);
+            self.matcher.score_headings(doc);
             if let Some(score) = self.matcher.score(doc) {
                 self.score = score;
                 return doc;
@@ -377,21 +378,10 @@ impl SegmentMatcher {
     }
 
     /// The first entry at or after `target` holding every character of every literal.
-    fn next_candidate(&mut self, mut target: DocId) -> DocId {
-        'candidates: loop {
-            let doc = self.literals[0].anywhere.next_candidate(target);
-            if doc == TERMINATED {
-                return TERMINATED;
-            }
-            for literal in &mut self.literals[1..] {
-                let found = literal.anywhere.next_candidate(doc);
-                if found != doc {
-                    target = found;
-                    continue 'candidates;
-                }
-            }
-            return doc;
-        }
+    fn next_candidate(&mut self, target: DocId) -> DocId {
+        first_in_all(&mut self.literals, target, |literal, target| {
+            literal.anywhere.next_candidate(target)
+        })
     }
 
     /// The most candidate `doc` can score, before looking at positions or headings.
@@ -408,11 +398,10 @@ impl SegmentMatcher {
         bound
     }
 
-    /// The most candidate `doc` can score, with its headings scored (after [`Self::bound`]).
+    /// Scores each literal in the heading of candidate `doc` (0 where it is not there).
     /// Calls must come in increasing `doc` order.
-    fn bound_with_headings(&mut self, doc: DocId) -> Score {
+    fn score_headings(&mut self, doc: DocId) {
         let norm = norm_of(&self.heading_norms, doc);
-        let mut bound = 0.0;
         for literal in &mut self.literals {
             literal.in_heading = match (&mut literal.heading, norm) {
                 (Some((matcher, weight)), Some(norm)) => {
@@ -425,12 +414,19 @@ impl SegmentMatcher {
                 }
                 _ => 0.0,
             };
-            bound += literal.anywhere_bound + literal.in_heading;
         }
-        bound
     }
 
-    /// The score of candidate `doc` (after [`Self::bound_with_headings`]): the literals in
+    /// The most the candidate can score, with its headings scored (after [`Self::bound`] and
+    /// [`Self::score_headings`]).
+    fn bound_with_headings(&self) -> Score {
+        self.literals
+            .iter()
+            .map(|literal| literal.anywhere_bound + literal.in_heading)
+            .sum()
+    }
+
+    /// The score of candidate `doc` (after [`Self::score_headings`]): the literals in
     /// order, each anywhere then in the heading; `None` when some literal does not occur.
     fn score(&mut self, doc: DocId) -> Option<Score> {
         let norm = norm_of(&self.anywhere_norms, doc);
@@ -453,6 +449,31 @@ impl SegmentMatcher {
 /// The field norm of `doc`, when scoring (the norms are read only then).
 fn norm_of(norms: &Option<FieldNormReader>, doc: DocId) -> Option<u8> {
     norms.as_ref().map(|norms| norms.fieldnorm_id(doc))
+}
+
+/// The first entry at or after `target` that every one of `sets` holds, `seek` moving one
+/// set to its first entry at or after a target. The first set leads (the scarcest, so that
+/// the others are seeked least).
+fn first_in_all<T>(
+    sets: &mut [T],
+    mut target: DocId,
+    seek: impl Fn(&mut T, DocId) -> DocId,
+) -> DocId {
+    let (leader, others) = sets.split_first_mut().expect("at least one set");
+    'candidates: loop {
+        let doc = seek(leader, target);
+        if doc == TERMINATED {
+            return TERMINATED;
+        }
+        for other in others.iter_mut() {
+            let found = seek(other, doc);
+            if found != doc {
+                target = found;
+                continue 'candidates;
+            }
+        }
+        return doc;
+    }
 }
 
 /// Moves `postings` to its first entry at or after `target`; tantivy's postings may not be
@@ -512,25 +533,10 @@ impl PhraseMatcher {
     }
 
     /// The first entry at or after `target` that holds every term.
-    fn next_candidate(&mut self, mut target: DocId) -> DocId {
-        let (scarcest, others) = self
-            .postings
-            .split_first_mut()
-            .expect("a phrase has a term");
-        'candidates: loop {
-            let doc = seek_forward(&mut scarcest.0, target);
-            if doc == TERMINATED {
-                return TERMINATED;
-            }
-            for (postings, _) in others.iter_mut() {
-                let found = seek_forward(postings, doc);
-                if found != doc {
-                    target = found;
-                    continue 'candidates;
-                }
-            }
-            return doc;
-        }
+    fn next_candidate(&mut self, target: DocId) -> DocId {
+        first_in_all(&mut self.postings, target, |(postings, _), target| {
+            seek_forward(postings, target)
+        })
     }
 
     /// Whether entry `doc` holds every term; calls must come in increasing `doc` order.

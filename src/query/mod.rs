@@ -551,8 +551,7 @@ impl Compiled {
         // With one plain part and nothing else, an entry holding every word scores the sum of
         // the words' scores, which is what `AllLiterals` finds, with one walk over their
         // characters instead of one phrase scan per word.
-        let only_words = matching_parts == 1
-            && self.parts.iter().all(|part| part.kind == PartKind::Plain)
+        let only_words = matches!(self.parts.as_slice(), [part] if part.kind == PartKind::Plain)
             && is_plain_conjunction(&self.parts, &self.filters);
         rest.extend(filter_clauses(fields, &self.filters));
         let every_word = (all_words.len() > 1 && !every_word_required).then(|| {
