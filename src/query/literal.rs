@@ -13,9 +13,16 @@
 //! the count. When the top-k collector's threshold is known, an entry whose bound does not
 //! pass it is skipped unread; the others are counted exactly and scored exactly as the
 //! scorer without the bound scores them, so the page is the same.
+//!
+//! The same bound is taken a block of postings at a time (block-max pruning): the walk goes
+//! through the scarcest literal's scarcest character a block (128 entries) at a time, and a
+//! block whose best entry cannot pass the threshold, whatever the other literals and the
+//! headings add, is skipped without visiting its entries. Once the page holds strong entries,
+//! the walk over a common character costs a block, not an entry, so a one-character query
+//! over a large shelf does not read most of its postings.
 
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings};
 use tantivy::query::{
     Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query,
     Scorer, TermQuery, Weight,
@@ -227,19 +234,27 @@ impl Weight for AllLiteralsWeight {
         let Some(mut matcher) = SegmentMatcher::open(reader, &self.literals, 1.0)? else {
             return Ok(());
         };
-        let mut doc = matcher.next_candidate(0);
-        while doc != TERMINATED {
-            if matcher.bound(doc) * BOUND_MARGIN > threshold {
-                matcher.score_headings(doc);
-                if matcher.bound_with_headings() * BOUND_MARGIN > threshold {
-                    if let Some(score) = matcher.score(doc) {
-                        if score > threshold {
-                            threshold = callback(doc, score);
+        let mut target = 0;
+        while let Some((last, bound)) = matcher.block_bound(target) {
+            if bound * BOUND_MARGIN <= threshold {
+                target = last + 1;
+                continue;
+            }
+            let mut doc = matcher.next_candidate(target);
+            while doc <= last {
+                if matcher.bound(doc) * BOUND_MARGIN > threshold {
+                    matcher.score_headings(doc);
+                    if matcher.bound_with_headings() * BOUND_MARGIN > threshold {
+                        if let Some(score) = matcher.score(doc) {
+                            if score > threshold {
+                                threshold = callback(doc, score);
+                            }
                         }
                     }
                 }
+                doc = matcher.next_candidate(doc + 1);
             }
-            doc = matcher.next_candidate(doc + 1);
+            target = doc;
         }
         Ok(())
     }
@@ -310,6 +325,10 @@ struct SegmentMatcher {
 struct LiteralMatcher {
     anywhere: PhraseMatcher,
     anywhere_weight: Option<Bm25Weight>,
+    /// Bound the scores anywhere and in the heading over a range of entries; `None` when not
+    /// scoring, or for the heading when no heading of the segment holds the literal.
+    blocks: Option<BlockBound>,
+    heading_blocks: Option<BlockBound>,
     /// `None` when the heading is not counted, or no heading of the segment holds it.
     heading: Option<(PhraseMatcher, Bm25Weight)>,
     /// The most the heading match can add.
@@ -355,9 +374,19 @@ impl SegmentMatcher {
             let best_heading = heading
                 .as_ref()
                 .map_or(0.0, |(_, weight)| weight.max_score());
+            let blocks = match &anywhere_weight {
+                Some(weight) => BlockBound::open(reader, &anywhere, weight.clone())?,
+                None => None,
+            };
+            let heading_blocks = match &heading {
+                Some((matcher, weight)) => BlockBound::open(reader, matcher, weight.clone())?,
+                None => None,
+            };
             matchers.push(LiteralMatcher {
                 anywhere,
                 anywhere_weight,
+                blocks,
+                heading_blocks,
                 heading,
                 best_heading,
                 anywhere_bound: 0.0,
@@ -375,6 +404,33 @@ impl SegmentMatcher {
 
     fn size_hint(&self) -> u32 {
         self.literals[0].anywhere.size_hint()
+    }
+
+    /// From `target` on, the entries of the leading literal's current block of postings: the
+    /// last of them, and the most any candidate among them can score. `None` past the last
+    /// candidate. Calls must come with increasing `target`, and before the candidates they
+    /// cover are visited.
+    fn block_bound(&mut self, target: DocId) -> Option<(DocId, Score)> {
+        let (leader, others) = self.literals.split_first_mut().expect("a literal");
+        let (Some(blocks), Some(norms)) = (&mut leader.blocks, &self.anywhere_norms) else {
+            // Not scoring: one range holding everything, never skipped.
+            return (target < TERMINATED).then_some((TERMINATED - 1, Score::INFINITY));
+        };
+        let (first, last, mut bound) = blocks.leading_block(norms, target)?;
+        for literal in others.iter_mut() {
+            bound += match &mut literal.blocks {
+                Some(blocks) => blocks.best_within(norms, first, last),
+                None => Score::INFINITY,
+            };
+        }
+        if let Some(norms) = &self.heading_norms {
+            for literal in self.literals.iter_mut() {
+                if let Some(blocks) = &mut literal.heading_blocks {
+                    bound += blocks.best_within(norms, first, last);
+                }
+            }
+        }
+        Some((last, bound))
     }
 
     /// The first entry at or after `target` holding every character of every literal.
@@ -487,12 +543,85 @@ fn seek_forward(postings: &mut SegmentPostings, target: DocId) -> DocId {
     }
 }
 
+/// A literal's scarcest character read a block of postings at a time, to bound the literal's
+/// score over a range of entries: a literal occurs in an entry no more often than that
+/// character, so its score there is at most the score of the character's count. The bound is
+/// computed from the decoded block, so it holds whatever the segment's statistics.
+struct BlockBound {
+    blocks: BlockSegmentPostings,
+    weight: Bm25Weight,
+}
+
+impl BlockBound {
+    /// `None` when the character is in no entry of the segment.
+    fn open(
+        reader: &SegmentReader,
+        phrase: &PhraseMatcher,
+        weight: Bm25Weight,
+    ) -> tantivy::Result<Option<BlockBound>> {
+        let inverted = reader.inverted_index(phrase.scarcest.field())?;
+        Ok(inverted
+            .read_block_postings(&phrase.scarcest, IndexRecordOption::WithFreqs)?
+            .map(|blocks| BlockBound { blocks, weight }))
+    }
+
+    /// The block holding the character's first entry at or after `target`: that entry, the
+    /// block's last entry, and the best score from that entry to the block's end. `None` when
+    /// no entry at or after `target` holds the character.
+    fn leading_block(
+        &mut self,
+        norms: &FieldNormReader,
+        target: DocId,
+    ) -> Option<(DocId, DocId, Score)> {
+        let start = self.blocks.seek(target);
+        let docs = self.blocks.docs();
+        if start >= docs.len() {
+            return None;
+        }
+        let (first, last) = (docs[start], docs[docs.len() - 1]);
+        Some((first, last, self.best_from(norms, start, last)))
+    }
+
+    /// The best score over the character's entries in `first..=last`; the postings only move
+    /// forward, so ranges must come in increasing order.
+    fn best_within(&mut self, norms: &FieldNormReader, first: DocId, last: DocId) -> Score {
+        let mut start = self.blocks.seek(first);
+        let mut best: Score = 0.0;
+        loop {
+            let docs = self.blocks.docs();
+            if start >= docs.len() || docs[start] > last {
+                return best;
+            }
+            best = best.max(self.best_from(norms, start, last));
+            if docs[docs.len() - 1] >= last {
+                return best;
+            }
+            self.blocks.advance();
+            start = 0;
+        }
+    }
+
+    /// The best score over the loaded block's entries from index `start` up to entry `last`.
+    fn best_from(&self, norms: &FieldNormReader, start: usize, last: DocId) -> Score {
+        let docs = self.blocks.docs();
+        let counts = self.blocks.freqs();
+        docs[start..]
+            .iter()
+            .zip(&counts[start..])
+            .take_while(|(&doc, _)| doc <= last)
+            .map(|(&doc, &count)| self.weight.score(norms.fieldnorm_id(doc), count))
+            .fold(0.0, Score::max)
+    }
+}
+
 /// Finds one phrase's entries in a segment: the entries holding all of its characters, and
 /// in each, how often the phrase occurs.
 struct PhraseMatcher {
     /// Each term's postings with how far its position lies from the phrase's last term,
     /// scarcest term first.
     postings: Vec<(SegmentPostings, u32)>,
+    /// The scarcest term.
+    scarcest: Term,
     /// Phrase positions still possible, and one term's positions (reused buffers).
     ends: Vec<u32>,
     positions: Vec<u32>,
@@ -518,11 +647,16 @@ impl PhraseMatcher {
             let Some(found) = inverted.read_postings(term, option)? else {
                 return Ok(None);
             };
-            postings.push((found, (last - offset) as u32));
+            postings.push((found, (last - offset) as u32, term));
         }
-        postings.sort_by_key(|(postings, _)| postings.doc_freq());
+        postings.sort_by_key(|(postings, _, _)| postings.doc_freq());
+        let scarcest = postings[0].2.clone();
         Ok(Some(PhraseMatcher {
-            postings,
+            postings: postings
+                .into_iter()
+                .map(|(postings, shift, _)| (postings, shift))
+                .collect(),
+            scarcest,
             ends: Vec::new(),
             positions: Vec::new(),
         }))
@@ -651,37 +785,73 @@ mod tests {
             needles in prop::collection::vec((text(4), 0.5f32..2.0, prop::option::of(0.5f32..2.0)), 1..4),
             limit in 1usize..6,
         ) {
-            let (index, fields) = index_of(&entries, &deleted);
-            let searcher = index.reader().unwrap().searcher();
-            let literals: Vec<Literal> = needles
-                .iter()
-                .map(|(needle, anywhere, heading)| literal(&fields, needle).weighed(*anywhere, *heading))
-                .collect();
-            let ours = AllLiterals::new(literals.clone());
-            let theirs = BooleanQuery::new(
-                literals.iter().map(|literal| (Occur::Must, literal.query())).collect(),
-            );
-            prop_assert_eq!(
-                searcher.search(&ours, &Count).unwrap(),
-                searcher.search(&theirs, &Count).unwrap()
-            );
-            let everything = TopDocs::with_limit(100).order_by_score();
-            let reference: std::collections::HashMap<_, f32> = searcher
-                .search(&theirs, &everything)
-                .unwrap()
-                .into_iter()
-                .map(|(score, address)| (address, score))
-                .collect();
-            let page = TopDocs::with_limit(limit).order_by_score();
-            let pruned = searcher.search(&ours, &page).unwrap();
-            let expected = searcher.search(&theirs, &page).unwrap();
-            prop_assert_eq!(pruned.len(), expected.len());
-            let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0);
-            for ((score, address), (expected_score, _)) in pruned.iter().zip(&expected) {
-                prop_assert!(close(*score, *expected_score), "{score} vs {expected_score}");
-                prop_assert!(close(*score, reference[address]));
-            }
+            same_pages(&entries, &deleted, &needles, limit)?;
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        /// The same over segments of several hundred entries, so that the characters' postings
+        /// span many blocks and whole blocks are skipped.
+        #[test]
+        fn pages_pruned_by_blocks_are_tantivys_pages(
+            entries in prop::collection::vec((text(3), text(12)), 300..1200),
+            deleted in prop::collection::vec(0usize..1200, 0..30),
+            needles in prop::collection::vec((text(3), 0.5f32..2.0, prop::option::of(0.5f32..2.0)), 1..3),
+            limit in 1usize..12,
+        ) {
+            same_pages(&entries, &deleted, &needles, limit)?;
+        }
+    }
+
+    /// Checks that [`AllLiterals`] finds the entries tantivy's boolean query of the same
+    /// literals finds, and that its pruned page is tantivy's page.
+    fn same_pages(
+        entries: &[(String, String)],
+        deleted: &[usize],
+        needles: &[(String, f32, Option<f32>)],
+        limit: usize,
+    ) -> Result<(), TestCaseError> {
+        let (index, fields) = index_of(entries, deleted);
+        let searcher = index.reader().unwrap().searcher();
+        let literals: Vec<Literal> = needles
+            .iter()
+            .map(|(needle, anywhere, heading)| {
+                literal(&fields, needle).weighed(*anywhere, *heading)
+            })
+            .collect();
+        let ours = AllLiterals::new(literals.clone());
+        let theirs = BooleanQuery::new(
+            literals
+                .iter()
+                .map(|literal| (Occur::Must, literal.query()))
+                .collect(),
+        );
+        prop_assert_eq!(
+            searcher.search(&ours, &Count).unwrap(),
+            searcher.search(&theirs, &Count).unwrap()
+        );
+        let everything = TopDocs::with_limit(entries.len()).order_by_score();
+        let reference: std::collections::HashMap<_, f32> = searcher
+            .search(&theirs, &everything)
+            .unwrap()
+            .into_iter()
+            .map(|(score, address)| (address, score))
+            .collect();
+        let page = TopDocs::with_limit(limit).order_by_score();
+        let pruned = searcher.search(&ours, &page).unwrap();
+        let expected = searcher.search(&theirs, &page).unwrap();
+        prop_assert_eq!(pruned.len(), expected.len());
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0);
+        for ((score, address), (expected_score, _)) in pruned.iter().zip(&expected) {
+            prop_assert!(
+                close(*score, *expected_score),
+                "{score} vs {expected_score}"
+            );
+            prop_assert!(close(*score, reference[address]));
+        }
+        Ok(())
     }
 
     #[test]
