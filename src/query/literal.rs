@@ -234,12 +234,23 @@ impl Weight for AllLiteralsWeight {
         let Some(mut matcher) = SegmentMatcher::open(reader, &self.literals, 1.0)? else {
             return Ok(());
         };
+        // Until the page is full (the threshold is still `Score::MIN`) no block can be
+        // skipped, so candidates are walked without bounding blocks; after, a block at a time.
         let mut target = 0;
-        while let Some((last, bound)) = matcher.block_bound(target) {
-            if bound * BOUND_MARGIN <= threshold {
-                target = last + 1;
-                continue;
-            }
+        loop {
+            let page_full = threshold > Score::MIN;
+            let last = if page_full {
+                let Some((last, bound)) = matcher.block_bound(target) else {
+                    break;
+                };
+                if bound * BOUND_MARGIN <= threshold {
+                    target = last + 1;
+                    continue;
+                }
+                last
+            } else {
+                TERMINATED - 1
+            };
             let mut doc = matcher.next_candidate(target);
             while doc <= last {
                 if matcher.bound(doc) * BOUND_MARGIN > threshold {
@@ -253,6 +264,12 @@ impl Weight for AllLiteralsWeight {
                     }
                 }
                 doc = matcher.next_candidate(doc + 1);
+                if !page_full && threshold > Score::MIN {
+                    break;
+                }
+            }
+            if doc == TERMINATED {
+                break;
             }
             target = doc;
         }
