@@ -178,8 +178,21 @@ pub fn exists(dir: &Path) -> bool {
 }
 
 /// Reads the build info of the last commit; `None` for an index never committed by us.
+///
+/// Only the payload is read out of meta.json: tantivy's own reading of it builds the schema
+/// and every segment's record, and opening an index already does that twice, which a
+/// one-shot search pays on every query.
 pub fn build_info(index: &Index) -> Result<Option<BuildInfo>, Error> {
-    let metas = index.load_metas()?;
+    #[derive(serde::Deserialize)]
+    struct PayloadOnly {
+        payload: Option<String>,
+    }
+    let bytes = index
+        .directory()
+        .atomic_read(Path::new("meta.json"))
+        .map_err(|error| Error::Tantivy(error.into()))?;
+    let metas: PayloadOnly = serde_json::from_slice(&bytes)
+        .map_err(|error| Error::Tantivy(tantivy::TantivyError::InternalError(error.to_string())))?;
     Ok(metas
         .payload
         .as_deref()
