@@ -162,10 +162,7 @@ impl Engine {
         let searcher = self.reader.searcher();
         let compiled = query::compile(&self.fields, &parts, &options.filters);
         let limit = options.limit.max(1);
-        let exact = searcher.search(
-            &compiled.exact,
-            &TopDocs::with_limit(limit).order_by_score(),
-        )?;
+        let exact = top_docs(&searcher, compiled.exact.as_ref(), limit)?;
         let mut ranked: Vec<(&str, f32, tantivy::DocAddress)> = exact
             .into_iter()
             .map(|(score, address)| ("phrase", score, address))
@@ -183,8 +180,7 @@ impl Engine {
                     }
                     let before: Vec<tantivy::DocAddress> =
                         ranked.iter().map(|&(_, _, address)| address).collect();
-                    let more =
-                        searcher.search(step, &TopDocs::with_limit(limit).order_by_score())?;
+                    let more = top_docs(&searcher, step, limit)?;
                     for (score, address) in more
                         .into_iter()
                         .filter(|(_, address)| !before.contains(address))
@@ -296,6 +292,20 @@ impl Engine {
 
 /// Cuts a snippet of about [`SNIPPET_CHARS`] characters from `body` around the best match and
 /// returns it with the highlighted character ranges.
+/// The `limit` best entries for `query`, best first; entries of equal score in index order,
+/// so that a page does not depend on how the search was spread over threads (batch mode).
+fn top_docs(
+    searcher: &tantivy::Searcher,
+    query: &dyn tantivy::query::Query,
+    limit: usize,
+) -> Result<Vec<(f32, tantivy::DocAddress)>> {
+    let mut found = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
+    found.sort_by(|(a, a_address), (b, b_address)| {
+        b.total_cmp(a).then_with(|| a_address.cmp(b_address))
+    });
+    Ok(found)
+}
+
 pub fn snippet(
     body: &str,
     literals: &[String],
