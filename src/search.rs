@@ -290,8 +290,6 @@ impl Engine {
     }
 }
 
-/// Cuts a snippet of about [`SNIPPET_CHARS`] characters from `body` around the best match and
-/// returns it with the highlighted character ranges.
 /// The `limit` best entries for `query`, best first; entries of equal score in index order,
 /// so that a page does not depend on how the search was spread over threads (batch mode).
 fn top_docs(
@@ -306,58 +304,113 @@ fn top_docs(
     Ok(found)
 }
 
+/// Cuts a snippet of about [`SNIPPET_CHARS`] characters from `body` around the best match and
+/// returns it with the highlighted character ranges.
+///
+/// The window opens a little before the first literal match (else the first word match), and
+/// every literal and word match inside it is highlighted. The body is folded only as far as
+/// that takes: up to the first literal match, then to the window's end.
 pub fn snippet(
     body: &str,
     literals: &[String],
     words: &[String],
     folded: &mut FoldedText,
 ) -> (String, Vec<[usize; 2]>) {
-    folded.fold_from(body);
-    // Byte ranges in the original text; literal matches first.
-    let mut literal_ranges = Vec::new();
-    let mut word_ranges = Vec::new();
-    for (needles, ranges) in [(literals, &mut literal_ranges), (words, &mut word_ranges)] {
-        for needle in needles {
-            if needle.is_empty() {
-                continue;
-            }
-            let mut from = 0;
-            while let Some(found) = folded.text[from..].find(needle.as_str()) {
-                let start = from + found;
-                let end = start + needle.len();
-                ranges.push(folded.original_range(start, end));
-                from = start + needle.len();
-            }
-        }
-    }
-    let anchor = literal_ranges
-        .iter()
-        .min()
-        .or_else(|| word_ranges.iter().min())
-        .map(|&(start, _)| start);
+    let literals = || literals.iter().filter(|needle| !needle.is_empty());
+    let words = || words.iter().filter(|needle| !needle.is_empty());
+    let longest = literals()
+        .chain(words())
+        .map(String::len)
+        .max()
+        .unwrap_or(0);
+    folded.start(body);
 
-    // Work in characters from here on.
-    let char_starts: Vec<usize> = body.char_indices().map(|(i, _)| i).collect();
-    let char_index = |byte: usize| char_starts.partition_point(|&start| start < byte);
-    let total = char_starts.len();
+    // The first literal match, folding a growing prefix until one is found whole: any match
+    // starting earlier would then be whole too.
+    let mut chunk = 512;
+    let mut scan_from = 0;
+    let anchor = loop {
+        folded.fold_until(body, folded.folded_len() + chunk);
+        chunk *= 2;
+        let first = literals()
+            .filter_map(|needle| {
+                let at = folded.text[scan_from..].find(needle.as_str())?;
+                Some((scan_from + at, needle.len()))
+            })
+            .min();
+        // No match starts before here: the next round looks again only at where one could
+        // have been cut by the end of the folded text.
+        scan_from = folded.text.len().saturating_sub(longest);
+        while !folded.text.is_char_boundary(scan_from) {
+            scan_from -= 1;
+        }
+        match first {
+            Some((at, len)) if folded.is_complete() || at + longest <= folded.text.len() => {
+                break Some(folded.original_range(at, at + len).0);
+            }
+            _ if folded.is_complete() => break None,
+            _ => {}
+        }
+    };
+    let anchor = anchor.or_else(|| {
+        words()
+            .filter_map(|needle| {
+                folded
+                    .text
+                    .find(needle.as_str())
+                    .map(|at| (at, needle.len()))
+            })
+            .min()
+            .map(|(at, len)| folded.original_range(at, at + len).0)
+    });
+
+    // The window, in characters and in bytes of the body.
+    let total = body.chars().count();
     let window_start = anchor
-        .map(|byte| char_index(byte).saturating_sub(SNIPPET_CHARS / 4))
+        .map(|byte| {
+            body[..byte]
+                .chars()
+                .count()
+                .saturating_sub(SNIPPET_CHARS / 4)
+        })
         .unwrap_or(0)
         .min(total.saturating_sub(SNIPPET_CHARS));
-    let window_end = (window_start + SNIPPET_CHARS).min(total);
+    let window_len = SNIPPET_CHARS.min(total - window_start);
+    let byte_of = |chars: usize| {
+        body.char_indices()
+            .nth(chars)
+            .map_or(body.len(), |(i, _)| i)
+    };
+    let start_byte = byte_of(window_start);
+    let end_byte = start_byte
+        + body[start_byte..]
+            .char_indices()
+            .nth(window_len)
+            .map_or(body.len() - start_byte, |(i, _)| i);
 
-    let mut marks: Vec<[usize; 2]> = literal_ranges
-        .iter()
-        .chain(word_ranges.iter())
-        .map(|&(start, end)| [char_index(start), char_index(end)])
-        .filter(|&[start, end]| start < window_end && end > window_start)
-        .map(|[start, end]| {
-            [
-                start.max(window_start) - window_start,
-                end.min(window_end) - window_start,
-            ]
-        })
-        .collect();
+    // Every match that reaches into the window; a folded byte comes from at most four bytes
+    // of the body, so folding that much past the window finds the matches it cuts.
+    folded.fold_until(body, end_byte + 4 * longest);
+    let relative = |byte: usize| {
+        body[start_byte..byte.clamp(start_byte, end_byte)]
+            .chars()
+            .count()
+    };
+    let mut marks: Vec<[usize; 2]> = Vec::new();
+    for needle in literals().chain(words()) {
+        let mut from = 0;
+        while let Some(found) = folded.text[from..].find(needle.as_str()) {
+            let at = from + found;
+            let (start, end) = folded.original_range(at, at + needle.len());
+            if start >= end_byte {
+                break;
+            }
+            if end > start_byte {
+                marks.push([relative(start), relative(end)]);
+            }
+            from = at + needle.len();
+        }
+    }
     marks.sort_unstable();
     let mut merged: Vec<[usize; 2]> = Vec::new();
     for mark in marks {
@@ -366,10 +419,8 @@ pub fn snippet(
             _ => merged.push(mark),
         }
     }
-    let text: String = body
+    let text: String = body[start_byte..end_byte]
         .chars()
-        .skip(window_start)
-        .take(window_end - window_start)
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
         .collect();
     (text, merged)
@@ -392,6 +443,24 @@ mod tests {
         assert_eq!(marks, vec![[2, 8]]);
         let highlighted: String = text.chars().skip(2).take(6).collect();
         assert_eq!(highlighted, "易地扶貧搬遷");
+    }
+
+    #[test]
+    fn snippet_finds_a_match_deep_in_a_long_text_and_the_words_around_it() {
+        // 3,000 bytes before the match: several rounds of folding a longer prefix.
+        let body = format!("{}目标词后后{}", "前".repeat(1000), "后".repeat(100));
+        let mut folded = FoldedText::default();
+        let (text, marks) = snippet(&body, &["目标词".into()], &["后".into()], &mut folded);
+        assert_eq!(text.chars().count(), SNIPPET_CHARS);
+        let marked: Vec<String> = marks
+            .iter()
+            .map(|&[start, end]| text.chars().skip(start).take(end - start).collect())
+            .collect();
+        // The literal, then the word's run up to the window's end.
+        let run = SNIPPET_CHARS - SNIPPET_CHARS / 4 - 3;
+        assert_eq!(marked[0], format!("目标词{}", "后".repeat(run)));
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0], [SNIPPET_CHARS / 4, SNIPPET_CHARS]);
     }
 
     #[test]

@@ -148,32 +148,68 @@ pub fn fold_str(text: &str) -> String {
     out
 }
 
-/// A folded copy of a text that remembers where each folded byte came from.
+/// A folded copy of a text that remembers where each folded byte came from. The text can be
+/// folded a prefix at a time ([`FoldedText::start`], [`FoldedText::fold_until`]): a snippet
+/// needs the text only up to its window, and a long entry's first match is usually near its
+/// start.
 #[derive(Debug, Default, Clone)]
 pub struct FoldedText {
-    /// The folded text.
+    /// The folded text (of the original's first [`FoldedText::folded_len`] bytes).
     pub text: String,
     /// For each byte of `text`: the start of the original character it came from.
     origin: Vec<u32>,
-    /// Length of the original text, the end of its last character.
+    /// How many bytes of the original are folded: the end of the last folded character.
+    folded_upto: u32,
+    /// Length of the original text.
     original_len: u32,
 }
 
 impl FoldedText {
-    /// Folds `original`, reusing this value's buffers.
+    /// Folds the whole of `original`, reusing this value's buffers.
     pub fn fold_from(&mut self, original: &str) {
+        self.start(original);
+        self.fold_until(original, original.len());
+    }
+
+    /// Starts over on `original`, with nothing of it folded yet.
+    pub fn start(&mut self, original: &str) {
         self.text.clear();
         self.origin.clear();
-        self.origin.reserve(original.len() + 8);
+        self.folded_upto = 0;
         self.original_len = original.len() as u32;
-        for (start, c) in original.char_indices() {
-            let start = start as u32;
+    }
+
+    /// Folds `original` (the text given to [`FoldedText::start`]) on to byte `end`, or to the
+    /// end of the character `end` falls in.
+    pub fn fold_until(&mut self, original: &str, end: usize) {
+        let mut end = end.min(original.len());
+        while !original.is_char_boundary(end) {
+            end += 1;
+        }
+        let from = self.folded_upto as usize;
+        if end <= from {
+            return;
+        }
+        self.origin.reserve(end - from + 8);
+        for (offset, c) in original[from..end].char_indices() {
+            let start = (from + offset) as u32;
             let (text, origin) = (&mut self.text, &mut self.origin);
             fold_char(c, &mut |f| {
                 text.push(f);
                 origin.extend(std::iter::repeat_n(start, f.len_utf8()));
             });
         }
+        self.folded_upto = end as u32;
+    }
+
+    /// How many bytes of the original are folded.
+    pub fn folded_len(&self) -> usize {
+        self.folded_upto as usize
+    }
+
+    /// True when the whole original is folded.
+    pub fn is_complete(&self) -> bool {
+        self.folded_upto == self.original_len
     }
 
     /// Maps a byte range of the folded text to the byte range of the original text.
@@ -185,14 +221,45 @@ impl FoldedText {
             .iter()
             .copied()
             .find(|&start| start != last)
-            .unwrap_or(self.original_len);
+            .unwrap_or(self.folded_upto);
         (self.origin[folded_start] as usize, end as usize)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Folding a text a prefix at a time, with cuts anywhere (inside a character too),
+        /// gives the same folded text and the same original ranges as folding it whole.
+        #[test]
+        fn folding_by_prefixes_is_folding_whole(
+            text in "[a-zＡ-Ｚ０-９臺灣扶贫 ㈱①\n]{0,40}",
+            cuts in prop::collection::vec(0usize..130, 0..6),
+        ) {
+            let mut whole = FoldedText::default();
+            whole.fold_from(&text);
+            let mut parts = FoldedText::default();
+            parts.start(&text);
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            for cut in cuts {
+                parts.fold_until(&text, cut);
+                prop_assert!(whole.text.starts_with(&parts.text));
+            }
+            parts.fold_until(&text, text.len());
+            prop_assert!(parts.is_complete());
+            prop_assert_eq!(&parts.text, &whole.text);
+            for end in 1..=whole.text.len() {
+                if whole.text.is_char_boundary(end) {
+                    prop_assert_eq!(parts.original_range(0, end), whole.original_range(0, end));
+                }
+            }
+        }
+    }
 
     #[test]
     fn folds_width_case_and_script() {
