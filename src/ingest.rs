@@ -465,14 +465,22 @@ fn clean_up_after_failure(index: &Index, dir: &Path) {
     drop(cleaner);
 }
 
+/// Memory of the indexing threads together, before each writes its segment out: it bounds
+/// the ingest's memory whatever the corpus size and the number of cores. On two cores a
+/// thread's segment holds about 200 MB of pages, which [`BoundedMerges`] leaves alone.
+const WRITER_MEMORY_BYTES: usize = 500_000_000;
+
 fn acquire_writer(index: &Index, dir: &Path, wait: bool) -> Result<IndexWriter> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(1, 4);
     loop {
-        match index.writer_with_num_threads(threads, threads * 100_000_000) {
-            Ok(writer) => return Ok(writer),
+        match index.writer_with_num_threads(threads, WRITER_MEMORY_BYTES) {
+            Ok(writer) => {
+                writer.set_merge_policy(Box::new(BoundedMerges::new(dir)));
+                return Ok(writer);
+            }
             Err(tantivy::TantivyError::LockFailure(
                 tantivy::directory::error::LockError::LockBusy,
                 _,
@@ -484,6 +492,84 @@ fn acquire_writer(index: &Index, dir: &Path, wait: bool) -> Result<IndexWriter> 
             }
             Err(error) => return Err(error.into()),
         }
+    }
+}
+
+/// The merge policy: tantivy's log-size levels, over small segments only, with every merge
+/// bounded in size.
+///
+/// tantivy's default merges eight segments of a size into one, and those into one of eight
+/// times the size, without end: each entry is rewritten once per level, so ingest time
+/// grows faster than the corpus, and a merge maps all of its input at once (at 800 MB, one
+/// merge read 600 MB of segments). Here a segment larger than half of [`MAX_MERGE_BYTES`]
+/// is never merged again, and a merge takes the smallest segments of its level up to that
+/// size: ingest stays linear in the corpus and its memory bounded, at the price of one
+/// segment for about every 150 MB of entries. A large segment that has lost most of its
+/// entries (files changed or removed) is rewritten alone, to give their space back.
+#[derive(Debug)]
+pub struct BoundedMerges {
+    dir: PathBuf,
+    levels: tantivy::indexer::LogMergePolicy,
+}
+
+/// Largest merge, in bytes of its input segments.
+const MAX_MERGE_BYTES: u64 = 256 * 1024 * 1024;
+
+impl BoundedMerges {
+    pub fn new(dir: &Path) -> BoundedMerges {
+        BoundedMerges {
+            dir: dir.to_path_buf(),
+            levels: tantivy::indexer::LogMergePolicy::default(),
+        }
+    }
+
+    /// The bytes of a segment's files.
+    fn bytes_of(&self, segment: &tantivy::SegmentMeta) -> u64 {
+        use tantivy::index::SegmentComponent::*;
+        [Postings, Positions, FastFields, FieldNorms, Terms, Store]
+            .into_iter()
+            .filter_map(|component| {
+                std::fs::metadata(self.dir.join(segment.relative_path(component))).ok()
+            })
+            .map(|metadata| metadata.len())
+            .sum()
+    }
+}
+
+impl tantivy::indexer::MergePolicy for BoundedMerges {
+    fn compute_merge_candidates(
+        &self,
+        segments: &[tantivy::SegmentMeta],
+    ) -> Vec<tantivy::indexer::MergeCandidate> {
+        let bytes: HashMap<tantivy::index::SegmentId, u64> = segments
+            .iter()
+            .map(|segment| (segment.id(), self.bytes_of(segment)))
+            .collect();
+        let (small, large): (Vec<_>, Vec<_>) = segments
+            .iter()
+            .cloned()
+            .partition(|segment| bytes[&segment.id()] <= MAX_MERGE_BYTES / 2);
+        let mut candidates: Vec<tantivy::indexer::MergeCandidate> = self
+            .levels
+            .compute_merge_candidates(&small)
+            .into_iter()
+            .filter_map(|tantivy::indexer::MergeCandidate(mut ids)| {
+                ids.sort_by_key(|id| bytes[id]);
+                let mut total = 0;
+                ids.retain(|id| {
+                    total += bytes[id];
+                    total <= MAX_MERGE_BYTES
+                });
+                (ids.len() >= 2).then_some(tantivy::indexer::MergeCandidate(ids))
+            })
+            .collect();
+        candidates.extend(
+            large
+                .iter()
+                .filter(|segment| segment.num_deleted_docs() * 2 > segment.max_doc())
+                .map(|segment| tantivy::indexer::MergeCandidate(vec![segment.id()])),
+        );
+        candidates
     }
 }
 
@@ -842,4 +928,65 @@ fn json_document(
             body: &entry.body,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::index::SegmentId;
+    use tantivy::indexer::{MergeCandidate, MergePolicy};
+    use tantivy::SegmentMeta;
+
+    use super::*;
+
+    const MB: u64 = 1024 * 1024;
+
+    /// Segments of the given sizes (in MB) and deleted fractions, their files written as
+    /// sparse files of those sizes in `dir`.
+    fn segments(dir: &Path, shapes: &[(u64, f32)]) -> Vec<SegmentMeta> {
+        let index = Index::create_in_ram(crate::index::Fields::schema().0);
+        shapes
+            .iter()
+            .map(|&(megabytes, deleted)| {
+                let meta = index.new_segment_meta(SegmentId::generate_random(), 1000);
+                let meta = meta.with_delete_meta((1000.0 * deleted) as u32, 1);
+                let store = std::fs::File::create(
+                    dir.join(meta.relative_path(tantivy::index::SegmentComponent::Store)),
+                )
+                .unwrap();
+                store.set_len(megabytes * MB).unwrap();
+                meta
+            })
+            .collect()
+    }
+
+    fn merged_megabytes(dir: &Path, all: &[SegmentMeta]) -> Vec<Vec<u64>> {
+        let size = |id: &SegmentId| {
+            let meta = all.iter().find(|meta| meta.id() == *id).unwrap();
+            let store = meta.relative_path(tantivy::index::SegmentComponent::Store);
+            std::fs::metadata(dir.join(store)).unwrap().len() / MB
+        };
+        let mut merges: Vec<Vec<u64>> = BoundedMerges::new(dir)
+            .compute_merge_candidates(all)
+            .into_iter()
+            .map(|MergeCandidate(ids)| ids.iter().map(size).collect())
+            .collect();
+        merges.iter_mut().for_each(|merge| merge.sort_unstable());
+        merges
+    }
+
+    #[test]
+    fn small_segments_merge_up_to_the_bound_and_large_ones_never() {
+        let dir = tempfile::tempdir().unwrap();
+        // Eight small segments of a level: merged, smallest first, up to 256 MB in all.
+        let small = segments(dir.path(), &[(10, 0.0); 8]);
+        assert_eq!(merged_megabytes(dir.path(), &small), vec![vec![10; 8]]);
+        let mid = segments(dir.path(), &[(100, 0.0); 8]);
+        assert_eq!(merged_megabytes(dir.path(), &mid), vec![vec![100, 100]]);
+        // Segments over half the bound are never merged, however many.
+        let large = segments(dir.path(), &[(200, 0.0); 12]);
+        assert!(merged_megabytes(dir.path(), &large).is_empty());
+        // Unless most of a segment's entries are gone: then it is rewritten alone.
+        let emptied = segments(dir.path(), &[(200, 0.6), (200, 0.4)]);
+        assert_eq!(merged_megabytes(dir.path(), &emptied), vec![vec![200]]);
+    }
 }
