@@ -504,10 +504,10 @@ fn acquire_writer(index: &Index, dir: &Path, wait: bool) -> Result<IndexWriter> 
 /// merge read 600 MB of segments). Here a segment larger than half of [`MAX_MERGE_BYTES`]
 /// is never merged again, and a merge takes the smallest segments of its level up to that
 /// size: ingest stays linear in the corpus and its memory bounded, at the price of one
-/// segment for about every 150 MB of entries. A large segment that has lost most of its
+/// segment for every 128 to 256 MiB of index. A large segment that has lost most of its
 /// entries (files changed or removed) is rewritten alone, to give their space back.
 #[derive(Debug)]
-pub struct BoundedMerges {
+struct BoundedMerges {
     dir: PathBuf,
     levels: tantivy::indexer::LogMergePolicy,
 }
@@ -516,7 +516,7 @@ pub struct BoundedMerges {
 const MAX_MERGE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl BoundedMerges {
-    pub fn new(dir: &Path) -> BoundedMerges {
+    fn new(dir: &Path) -> BoundedMerges {
         BoundedMerges {
             dir: dir.to_path_buf(),
             levels: tantivy::indexer::LogMergePolicy::default(),
