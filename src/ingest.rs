@@ -554,12 +554,22 @@ impl tantivy::indexer::MergePolicy for BoundedMerges {
             .compute_merge_candidates(&small)
             .into_iter()
             .filter_map(|tantivy::indexer::MergeCandidate(mut ids)| {
-                ids.sort_by_key(|id| bytes[id]);
+                // The smallest segments, up to the bound, stay in the candidate, in the order
+                // tantivy listed them (largest first): the merged segment takes the delete
+                // cursor of the first one listed, and with the smallest (often the newest)
+                // first, deletes made before it was written were never applied to the
+                // others' entries, which came back next to their new versions.
+                let mut smallest_first = ids.clone();
+                smallest_first.sort_by_key(|id| bytes[id]);
                 let mut total = 0;
-                ids.retain(|id| {
-                    total += bytes[id];
-                    total <= MAX_MERGE_BYTES
-                });
+                let kept: HashSet<tantivy::index::SegmentId> = smallest_first
+                    .into_iter()
+                    .take_while(|id| {
+                        total += bytes[id];
+                        total <= MAX_MERGE_BYTES
+                    })
+                    .collect();
+                ids.retain(|id| kept.contains(id));
                 (ids.len() >= 2).then_some(tantivy::indexer::MergeCandidate(ids))
             })
             .collect();
