@@ -165,12 +165,6 @@ pub struct FoldedText {
 }
 
 impl FoldedText {
-    /// Folds the whole of `original`, reusing this value's buffers.
-    pub fn fold_from(&mut self, original: &str) {
-        self.start(original);
-        self.fold_until(original, original.len());
-    }
-
     /// Starts over on `original`, with nothing of it folded yet.
     pub fn start(&mut self, original: &str) {
         self.text.clear();
@@ -241,7 +235,8 @@ mod tests {
             cuts in prop::collection::vec(0usize..130, 0..6),
         ) {
             let mut whole = FoldedText::default();
-            whole.fold_from(&text);
+            whole.start(&text);
+            whole.fold_until(&text, text.len());
             let mut parts = FoldedText::default();
             parts.start(&text);
             let mut cuts = cuts;
@@ -296,7 +291,8 @@ mod tests {
     #[test]
     fn keeps_original_ranges() {
         let mut folded = FoldedText::default();
-        folded.fold_from("ａ臺b");
+        folded.start("ａ臺b");
+        folded.fold_until("ａ臺b", "ａ臺b".len());
         assert_eq!(folded.text, "a台b");
         // "台" is folded bytes 1..4 and came from original bytes 3..6.
         assert_eq!(folded.original_range(1, 4), (3, 6));

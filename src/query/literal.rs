@@ -21,15 +21,19 @@
 //! the walk over a common character costs a block, not an entry, so a one-character query
 //! over a large shelf does not read most of its postings.
 
+use std::sync::Arc;
+
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings};
+use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
 use tantivy::query::{
     Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query,
     Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::Token;
-use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATED};
+use tantivy::{
+    DocId, DocSet, InvertedIndexReader, Score, SegmentReader, TantivyError, Term, TERMINATED,
+};
 
 use super::TITLE_BOOST;
 use crate::index::Fields;
@@ -342,8 +346,9 @@ struct SegmentMatcher {
 struct LiteralMatcher {
     anywhere: PhraseMatcher,
     anywhere_weight: Option<Bm25Weight>,
-    /// Bound the scores anywhere and in the heading over a range of entries; `None` when not
-    /// scoring, or for the heading when no heading of the segment holds the literal.
+    /// Bound the scores anywhere and in the heading over a range of entries, with
+    /// `anywhere_weight` and the heading's weight; `None` when not scoring, or for the heading
+    /// when no heading of the segment holds the literal.
     blocks: Option<BlockBound>,
     heading_blocks: Option<BlockBound>,
     /// `None` when the heading is not counted, or no heading of the segment holds it.
@@ -392,11 +397,11 @@ impl SegmentMatcher {
                 .as_ref()
                 .map_or(0.0, |(_, weight)| weight.max_score());
             let blocks = match &anywhere_weight {
-                Some(weight) => BlockBound::open(reader, &anywhere, weight.clone())?,
+                Some(_) => Some(BlockBound::open(&anywhere)?),
                 None => None,
             };
             let heading_blocks = match &heading {
-                Some((matcher, weight)) => BlockBound::open(reader, matcher, weight.clone())?,
+                Some((matcher, _)) => Some(BlockBound::open(matcher)?),
                 None => None,
             };
             matchers.push(LiteralMatcher {
@@ -429,21 +434,27 @@ impl SegmentMatcher {
     /// cover are visited.
     fn block_bound(&mut self, target: DocId) -> Option<(DocId, Score)> {
         let (leader, others) = self.literals.split_first_mut().expect("a literal");
-        let (Some(blocks), Some(norms)) = (&mut leader.blocks, &self.anywhere_norms) else {
+        let (Some(blocks), Some(weight), Some(norms)) = (
+            &mut leader.blocks,
+            &leader.anywhere_weight,
+            &self.anywhere_norms,
+        ) else {
             // Not scoring: one range holding everything, never skipped.
             return (target < TERMINATED).then_some((TERMINATED - 1, Score::INFINITY));
         };
-        let (first, last, mut bound) = blocks.leading_block(norms, target)?;
+        let (first, last, mut bound) = blocks.leading_block(weight, norms, target)?;
         for literal in others.iter_mut() {
-            bound += match &mut literal.blocks {
-                Some(blocks) => blocks.best_within(norms, first, last),
-                None => Score::INFINITY,
+            bound += match (&mut literal.blocks, &literal.anywhere_weight) {
+                (Some(blocks), Some(weight)) => blocks.best_within(weight, norms, first, last),
+                _ => Score::INFINITY,
             };
         }
         if let Some(norms) = &self.heading_norms {
             for literal in self.literals.iter_mut() {
-                if let Some(blocks) = &mut literal.heading_blocks {
-                    bound += blocks.best_within(norms, first, last);
+                if let (Some(blocks), Some((_, weight))) =
+                    (&mut literal.heading_blocks, &literal.heading)
+                {
+                    bound += blocks.best_within(weight, norms, first, last);
                 }
             }
         }
@@ -566,20 +577,15 @@ fn seek_forward(postings: &mut SegmentPostings, target: DocId) -> DocId {
 /// computed from the decoded block, so it holds whatever the segment's statistics.
 struct BlockBound {
     blocks: BlockSegmentPostings,
-    weight: Bm25Weight,
 }
 
 impl BlockBound {
-    /// `None` when the character is in no entry of the segment.
-    fn open(
-        reader: &SegmentReader,
-        phrase: &PhraseMatcher,
-        weight: Bm25Weight,
-    ) -> tantivy::Result<Option<BlockBound>> {
-        let inverted = reader.inverted_index(phrase.scarcest.field())?;
-        Ok(inverted
-            .read_block_postings(&phrase.scarcest, IndexRecordOption::WithFreqs)?
-            .map(|blocks| BlockBound { blocks, weight }))
+    /// The blocks of `phrase`'s scarcest character.
+    fn open(phrase: &PhraseMatcher) -> tantivy::Result<BlockBound> {
+        let blocks = phrase
+            .inverted
+            .read_block_postings_from_terminfo(&phrase.scarcest, IndexRecordOption::WithFreqs)?;
+        Ok(BlockBound { blocks })
     }
 
     /// The block holding the character's first entry at or after `target`: that entry, the
@@ -587,6 +593,7 @@ impl BlockBound {
     /// no entry at or after `target` holds the character.
     fn leading_block(
         &mut self,
+        weight: &Bm25Weight,
         norms: &FieldNormReader,
         target: DocId,
     ) -> Option<(DocId, DocId, Score)> {
@@ -596,12 +603,18 @@ impl BlockBound {
             return None;
         }
         let (first, last) = (docs[start], docs[docs.len() - 1]);
-        Some((first, last, self.best_from(norms, start, last)))
+        Some((first, last, self.best_from(weight, norms, start, last)))
     }
 
     /// The best score over the character's entries in `first..=last`; the postings only move
     /// forward, so ranges must come in increasing order.
-    fn best_within(&mut self, norms: &FieldNormReader, first: DocId, last: DocId) -> Score {
+    fn best_within(
+        &mut self,
+        weight: &Bm25Weight,
+        norms: &FieldNormReader,
+        first: DocId,
+        last: DocId,
+    ) -> Score {
         let mut start = self.blocks.seek(first);
         let mut best: Score = 0.0;
         loop {
@@ -609,7 +622,7 @@ impl BlockBound {
             if start >= docs.len() || docs[start] > last {
                 return best;
             }
-            best = best.max(self.best_from(norms, start, last));
+            best = best.max(self.best_from(weight, norms, start, last));
             if docs[docs.len() - 1] >= last {
                 return best;
             }
@@ -619,14 +632,20 @@ impl BlockBound {
     }
 
     /// The best score over the loaded block's entries from index `start` up to entry `last`.
-    fn best_from(&self, norms: &FieldNormReader, start: usize, last: DocId) -> Score {
+    fn best_from(
+        &self,
+        weight: &Bm25Weight,
+        norms: &FieldNormReader,
+        start: usize,
+        last: DocId,
+    ) -> Score {
         let docs = self.blocks.docs();
         let counts = self.blocks.freqs();
         docs[start..]
             .iter()
             .zip(&counts[start..])
             .take_while(|(&doc, _)| doc <= last)
-            .map(|(&doc, &count)| self.weight.score(norms.fieldnorm_id(doc), count))
+            .map(|(&doc, &count)| weight.score(norms.fieldnorm_id(doc), count))
             .fold(0.0, Score::max)
     }
 }
@@ -637,8 +656,9 @@ struct PhraseMatcher {
     /// Each term's postings with how far its position lies from the phrase's last term,
     /// scarcest term first.
     postings: Vec<(SegmentPostings, u32)>,
-    /// The scarcest term.
-    scarcest: Term,
+    /// The field's inverted index, and the dictionary entry of the scarcest term.
+    inverted: Arc<InvertedIndexReader>,
+    scarcest: TermInfo,
     /// Phrase positions still possible, and one term's positions (reused buffers).
     ends: Vec<u32>,
     positions: Vec<u32>,
@@ -661,10 +681,11 @@ impl PhraseMatcher {
             .unwrap_or(0);
         let mut postings = Vec::with_capacity(phrase.terms.len());
         for (offset, term) in &phrase.terms {
-            let Some(found) = inverted.read_postings(term, option)? else {
+            let Some(info) = inverted.get_term_info(term)? else {
                 return Ok(None);
             };
-            postings.push((found, (last - offset) as u32, term));
+            let found = inverted.read_postings_from_terminfo(&info, option)?;
+            postings.push((found, (last - offset) as u32, info));
         }
         postings.sort_by_key(|(postings, _, _)| postings.doc_freq());
         let scarcest = postings[0].2.clone();
@@ -673,6 +694,7 @@ impl PhraseMatcher {
                 .into_iter()
                 .map(|(postings, shift, _)| (postings, shift))
                 .collect(),
+            inverted,
             scarcest,
             ends: Vec::new(),
             positions: Vec::new(),
