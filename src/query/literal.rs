@@ -1,5 +1,6 @@
-//! Literals over the character channel, and the query that finds entries holding all of a
-//! set of them without checking the positions of entries that cannot reach the page.
+//! Literals over the character channel, the queries that find entries holding all or any of
+//! a set of them without checking the positions of entries that cannot reach the page, and
+//! how many entries hold a literal.
 //!
 //! Every match is a phrase of characters, and the characters are common: 经济 or 2016年 is a
 //! candidate in most entries, so tantivy's phrase scorer reads positions in most entries to
@@ -20,6 +21,9 @@
 //! headings add, is skipped without visiting its entries. Once the page holds strong entries,
 //! the walk over a common character costs a block, not an entry, so a one-character query
 //! over a large shelf does not read most of its postings.
+//!
+//! [`AnyLiterals`] does the same for a union (the words of a question), and [`doc_freq`]
+//! counts a literal's entries for its weight, checking a sample of them when they are many.
 
 use std::sync::Arc;
 
@@ -32,7 +36,8 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::Token;
 use tantivy::{
-    DocId, DocSet, InvertedIndexReader, Score, SegmentReader, TantivyError, Term, TERMINATED,
+    DocId, DocSet, InvertedIndexReader, Score, Searcher, SegmentReader, TantivyError, Term,
+    TERMINATED,
 };
 
 use super::TITLE_BOOST;
@@ -157,31 +162,40 @@ impl AllLiterals {
 
 impl Query for AllLiterals {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let mut literals = Vec::with_capacity(self.literals.len());
-        for literal in &self.literals {
-            let weigh = |phrase: &Phrase, boost: Score| -> tantivy::Result<Option<Bm25Weight>> {
-                match enable_scoring {
-                    EnableScoring::Enabled {
-                        statistics_provider,
-                        ..
-                    } => Ok(Some(
-                        Bm25Weight::for_terms(statistics_provider, &phrase.terms())?
-                            .boost_by(boost),
-                    )),
-                    EnableScoring::Disabled { .. } => Ok(None),
-                }
-            };
-            literals.push(LiteralWeight {
-                anywhere_weight: weigh(&literal.anywhere, literal.anywhere_boost)?,
-                heading: match &literal.heading {
-                    Some((phrase, boost)) => Some((phrase.clone(), weigh(phrase, *boost)?)),
-                    None => None,
-                },
-                anywhere: literal.anywhere.clone(),
-            });
-        }
-        Ok(Box::new(AllLiteralsWeight { literals }))
+        Ok(Box::new(AllLiteralsWeight {
+            literals: literal_weights(&self.literals, enable_scoring)?,
+        }))
     }
+}
+
+/// Each literal's phrases with their BM25 weights (`None` when scoring is disabled).
+fn literal_weights(
+    literals: &[Literal],
+    enable_scoring: EnableScoring<'_>,
+) -> tantivy::Result<Vec<LiteralWeight>> {
+    let weigh = |phrase: &Phrase, boost: Score| -> tantivy::Result<Option<Bm25Weight>> {
+        match enable_scoring {
+            EnableScoring::Enabled {
+                statistics_provider,
+                ..
+            } => Ok(Some(
+                Bm25Weight::for_terms(statistics_provider, &phrase.terms())?.boost_by(boost),
+            )),
+            EnableScoring::Disabled { .. } => Ok(None),
+        }
+    };
+    let mut weights = Vec::with_capacity(literals.len());
+    for literal in literals {
+        weights.push(LiteralWeight {
+            anywhere_weight: weigh(&literal.anywhere, literal.anywhere_boost)?,
+            heading: match &literal.heading {
+                Some((phrase, boost)) => Some((phrase.clone(), weigh(phrase, *boost)?)),
+                None => None,
+            },
+            anywhere: literal.anywhere.clone(),
+        });
+    }
+    Ok(weights)
 }
 
 struct LiteralWeight {
@@ -333,6 +347,255 @@ impl DocSet for AllLiteralsScorer {
 impl Scorer for AllLiteralsScorer {
     fn score(&mut self) -> Score {
         self.score
+    }
+}
+
+/// The entries holding at least one of a set of literals, scored by the sum of the scores of
+/// those they hold: tantivy's boolean query of the literals as `Should` clauses, with the
+/// page's threshold used to skip entries (MaxScore, Turtle and Flood 1995).
+///
+/// A question cut into words (内蒙古, 自治区, 易地, 扶贫, …, 情况, 如何) reaches almost every
+/// entry through its commonest words, and tantivy's union counts every word's phrase in each
+/// of them. Here the words are sorted by the most each can add to a score; once the page is
+/// full, the weakest words whose most sum to no more than its threshold cannot put an entry
+/// on it by themselves, so only entries holding one of the other words are visited, and the
+/// weak words are counted in them, strongest first, only while the entry can still pass.
+/// The entries reaching the page are scored in full, so the page is tantivy's.
+#[derive(Debug, Clone)]
+pub struct AnyLiterals {
+    literals: Vec<Literal>,
+}
+
+impl AnyLiterals {
+    pub fn new(literals: Vec<Literal>) -> AnyLiterals {
+        assert!(!literals.is_empty(), "at least one literal");
+        AnyLiterals { literals }
+    }
+}
+
+impl Query for AnyLiterals {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let union = BooleanQuery::new(
+            self.literals
+                .iter()
+                .map(|literal| (Occur::Should, literal.query()))
+                .collect(),
+        );
+        Ok(Box::new(AnyLiteralsWeight {
+            literals: literal_weights(&self.literals, enable_scoring)?,
+            union: union.weight(enable_scoring)?,
+        }))
+    }
+}
+
+struct AnyLiteralsWeight {
+    literals: Vec<LiteralWeight>,
+    /// tantivy's own union, for everything but the pruned walk of a top-k search.
+    union: Box<dyn Weight>,
+}
+
+impl Weight for AnyLiteralsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.union.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.union.explain(reader, doc)
+    }
+
+    fn for_each_pruning(
+        &self,
+        mut threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        let Some(mut segment) = AnyMatcher::open(reader, &self.literals)? else {
+            return self.union.for_each_pruning(threshold, reader, callback);
+        };
+        let words = &mut segment.words;
+        if words.is_empty() {
+            return Ok(());
+        }
+        // most[i]: the most words[..=i] can add to an entry's score together.
+        let most: Vec<Score> = words
+            .iter()
+            .scan(0.0, |sum, word| {
+                *sum += word.best;
+                Some(*sum)
+            })
+            .collect();
+        // words[leading..] lead the walk: an entry holding none of them cannot pass.
+        let mut leading = 0;
+        let mut target = 0;
+        loop {
+            while leading < words.len() && most[leading] * BOUND_MARGIN <= threshold {
+                leading += 1;
+            }
+            if leading == words.len() {
+                break;
+            }
+            let mut doc = TERMINATED;
+            for word in &mut words[leading..] {
+                if word.candidate < target {
+                    word.candidate = word.anywhere.next_candidate(target);
+                }
+                doc = doc.min(word.candidate);
+            }
+            if doc == TERMINATED {
+                break;
+            }
+            target = doc + 1;
+            // Bound the entry before reading a position, as `AllLiterals` does: first with
+            // the leading words' counts and the others' most, then with every word's count.
+            let norm = segment.norms.fieldnorm_id(doc);
+            let mut bound = 0.0;
+            for word in &mut words[leading..] {
+                word.bound = word.bound_at(doc, norm, &segment.heading_norms);
+                bound += word.bound;
+            }
+            let weak_most = leading.checked_sub(1).map_or(0.0, |last| most[last]);
+            if (bound + weak_most) * BOUND_MARGIN <= threshold {
+                continue;
+            }
+            for word in &mut words[..leading] {
+                if word.candidate < doc {
+                    word.candidate = word.anywhere.next_candidate(doc);
+                }
+                word.bound = word.bound_at(doc, norm, &segment.heading_norms);
+                bound += word.bound;
+            }
+            if bound * BOUND_MARGIN <= threshold {
+                continue;
+            }
+            // Then word by word, strongest first, each bound replaced by the exact score.
+            let mut score = 0.0;
+            let mut held = false;
+            let mut passes = true;
+            for word in words.iter_mut().rev().filter(|word| word.bound > 0.0) {
+                bound -= word.bound;
+                if let Some(exact) = word.score(doc, &segment.norms) {
+                    score += exact;
+                    held = true;
+                }
+                if (score + bound) * BOUND_MARGIN <= threshold {
+                    passes = false;
+                    break;
+                }
+            }
+            if passes && held && score > threshold {
+                threshold = callback(doc, score);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`AnyLiterals`]' words in one segment, weakest first.
+struct AnyMatcher {
+    words: Vec<WordMatcher>,
+    norms: FieldNormReader,
+    heading_norms: Option<FieldNormReader>,
+}
+
+/// One literal of [`AnyLiterals`] in one segment.
+struct WordMatcher {
+    anywhere: PhraseMatcher,
+    anywhere_weight: Bm25Weight,
+    heading: Option<(PhraseMatcher, Bm25Weight)>,
+    /// The most it can add to an entry's score, and the most its heading match can.
+    best: Score,
+    /// At the entry being scored: the most it can add there (0 when it is not a candidate),
+    /// and its score in the heading.
+    bound: Score,
+    in_heading: Score,
+    /// Its first candidate at or after where the walk stood when it was last moved.
+    candidate: DocId,
+}
+
+impl AnyMatcher {
+    /// `None` when scoring is disabled; no words when none is in the segment.
+    fn open(
+        reader: &SegmentReader,
+        literals: &[LiteralWeight],
+    ) -> tantivy::Result<Option<AnyMatcher>> {
+        let mut words = Vec::with_capacity(literals.len());
+        let mut heading_norms = None;
+        let Some(first) = literals.first() else {
+            return Ok(None);
+        };
+        for literal in literals {
+            let Some(anywhere_weight) = literal.anywhere_weight.clone() else {
+                return Ok(None);
+            };
+            let Some(mut anywhere) = PhraseMatcher::open(reader, &literal.anywhere)? else {
+                continue;
+            };
+            let heading = match &literal.heading {
+                Some((phrase, Some(weight))) => match PhraseMatcher::open(reader, phrase)? {
+                    Some(matcher) => {
+                        if heading_norms.is_none() {
+                            heading_norms = Some(reader.get_fieldnorms_reader(phrase.field())?);
+                        }
+                        Some((matcher, weight.clone()))
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            let best_heading = heading
+                .as_ref()
+                .map_or(0.0, |(_, weight)| weight.max_score());
+            let best = anywhere_weight.max_score() + best_heading;
+            let candidate = anywhere.next_candidate(0);
+            words.push(WordMatcher {
+                anywhere,
+                anywhere_weight,
+                heading,
+                best,
+                bound: 0.0,
+                in_heading: 0.0,
+                candidate,
+            });
+        }
+        words.sort_by(|a, b| a.best.total_cmp(&b.best));
+        Ok(Some(AnyMatcher {
+            words,
+            norms: reader.get_fieldnorms_reader(first.anywhere.field())?,
+            heading_norms,
+        }))
+    }
+}
+
+impl WordMatcher {
+    /// The most the word can add to entry `doc` of field norm `norm`: the score of its
+    /// scarcest character's count anywhere, plus its score in the heading, which it keeps for
+    /// [`Self::score`]; 0 when `doc` is not its candidate. Calls must come in increasing
+    /// `doc` order.
+    fn bound_at(&mut self, doc: DocId, norm: u8, heading_norms: &Option<FieldNormReader>) -> Score {
+        if self.candidate != doc {
+            return 0.0;
+        }
+        self.in_heading = match (&mut self.heading, heading_norms) {
+            (Some((matcher, weight)), Some(norms)) => match matcher.holds(doc) {
+                true => weight.score(norms.fieldnorm_id(doc), matcher.count()),
+                false => 0.0,
+            },
+            _ => 0.0,
+        };
+        self.anywhere_weight
+            .score(norm, self.anywhere.count_bound())
+            + self.in_heading
+    }
+
+    /// The word's score in candidate `doc` (where its postings stand, after
+    /// [`Self::bound_at`]), anywhere and in the heading; `None` when its characters are there
+    /// but never in a row.
+    fn score(&mut self, doc: DocId, norms: &FieldNormReader) -> Option<Score> {
+        let count = self.anywhere.count();
+        if count == 0 {
+            return None;
+        }
+        Some(self.anywhere_weight.score(norms.fieldnorm_id(doc), count) + self.in_heading)
     }
 }
 
@@ -650,6 +913,114 @@ impl BlockBound {
     }
 }
 
+/// A segment's entries holding a literal's scarcest character, up to which [`doc_freq`]
+/// checks each one for the literal; beyond, it checks a sample of about as many.
+const COUNTED_ENTRIES: u32 = 4096;
+
+/// The fewest entries holding the literal the samples must find for their rate to stand for
+/// the segments sampled; with fewer, every entry is checked after all.
+const SAMPLED_MATCHES: u64 = 64;
+
+/// How many live entries hold `literal` anywhere, for its inverse document frequency.
+///
+/// A literal of common characters (工程, 情况) has candidates in most entries, and checking
+/// each one's positions was most of the cost of a question over a large shelf (83% of
+/// 易地扶贫搬迁工程 on the 800 MB shelf). So in a segment where the literal's scarcest
+/// character is in more than [`COUNTED_ENTRIES`] entries, only every n-th of those entries is
+/// checked (n chosen to check about that many, spread over the whole segment), and the
+/// literal's rate among them is taken for all of them. Such a literal is in hundreds of
+/// entries, where a few percent more or less move its IDF by about a hundredth of itself.
+/// When the samples find fewer than [`SAMPLED_MATCHES`] entries in all, they are too thin to
+/// trust, and the segments are counted entry by entry.
+pub fn doc_freq(searcher: &Searcher, literal: &Literal) -> tantivy::Result<u64> {
+    let mut exact = 0;
+    let mut sampled: Vec<(&SegmentReader, Sample)> = Vec::new();
+    for reader in searcher.segment_readers() {
+        let Some(mut matcher) = PhraseMatcher::open(reader, &literal.anywhere)? else {
+            continue;
+        };
+        let stride = (matcher.size_hint() / COUNTED_ENTRIES).max(1);
+        let sample = Sample::take(&mut matcher, reader, stride)?;
+        if stride == 1 {
+            exact += sample.matches;
+        } else {
+            sampled.push((reader, sample));
+        }
+    }
+    if sampled
+        .iter()
+        .map(|(_, sample)| sample.matches)
+        .sum::<u64>()
+        >= SAMPLED_MATCHES
+    {
+        return Ok(exact
+            + sampled
+                .iter()
+                .map(|(_, sample)| sample.estimate())
+                .sum::<u64>());
+    }
+    for (reader, _) in sampled {
+        if let Some(mut matcher) = PhraseMatcher::open(reader, &literal.anywhere)? {
+            exact += Sample::take(&mut matcher, reader, 1)?.matches;
+        }
+    }
+    Ok(exact)
+}
+
+/// Every `stride`-th live entry holding a phrase's scarcest character in one segment, checked
+/// for the phrase.
+struct Sample {
+    /// Live entries holding the scarcest character, those checked, and those holding the
+    /// phrase among them.
+    entries: u64,
+    checked: u64,
+    matches: u64,
+}
+
+impl Sample {
+    fn take(
+        matcher: &mut PhraseMatcher,
+        reader: &SegmentReader,
+        stride: u32,
+    ) -> tantivy::Result<Sample> {
+        let alive = reader.alive_bitset();
+        let mut sample = Sample {
+            entries: 0,
+            checked: 0,
+            matches: 0,
+        };
+        // The scarcest character's entries are read a block at a time, without positions;
+        // only the entries checked are sought in the phrase's postings.
+        let mut blocks = matcher
+            .inverted
+            .read_block_postings_from_terminfo(&matcher.scarcest, IndexRecordOption::Basic)?;
+        while !blocks.docs().is_empty() {
+            for &doc in blocks.docs() {
+                if alive.is_some_and(|alive| alive.is_deleted(doc)) {
+                    continue;
+                }
+                if sample.entries.is_multiple_of(u64::from(stride)) {
+                    sample.checked += 1;
+                    if matcher.holds(doc) && matcher.count() > 0 {
+                        sample.matches += 1;
+                    }
+                }
+                sample.entries += 1;
+            }
+            blocks.advance();
+        }
+        Ok(sample)
+    }
+
+    /// The entries holding the phrase, at the sample's rate.
+    fn estimate(&self) -> u64 {
+        if self.checked == self.entries {
+            return self.matches;
+        }
+        (self.matches as f64 * self.entries as f64 / self.checked as f64).round() as u64
+    }
+}
+
 /// Finds one phrase's entries in a segment: the entries holding all of its characters, and
 /// in each, how often the phrase occurs.
 struct PhraseMatcher {
@@ -844,9 +1215,94 @@ mod tests {
         }
     }
 
-    /// Checks that [`AllLiterals`] finds the entries tantivy's boolean query of the same
-    /// literals finds, and that its pruned page is tantivy's page.
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The union's pruned top k are tantivy's own top k for the same literals as `Should`
+        /// clauses, over small segments and over segments of several hundred entries.
+        #[test]
+        fn pages_of_any_literal_are_tantivys_pages(
+            entries in prop::collection::vec((text(4), text(30)), 3..150),
+            deleted in prop::collection::vec(0usize..150, 0..10),
+            needles in prop::collection::vec((text(4), 0.5f32..2.0, prop::option::of(0.5f32..2.0)), 1..6),
+            limit in 1usize..12,
+        ) {
+            same_pages_of(Occur::Should, &entries, &deleted, &needles, limit)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        /// Below the sampling size, a literal's document frequency is the count of the live
+        /// entries tantivy's phrase query finds.
+        #[test]
+        fn doc_freq_of_few_entries_is_their_count(
+            entries in prop::collection::vec((text(4), text(40)), 3..60),
+            deleted in prop::collection::vec(0usize..60, 0..6),
+            needle in text(4),
+        ) {
+            let (index, fields) = index_of(&entries, &deleted);
+            let searcher = index.reader().unwrap().searcher();
+            let literal = literal(&fields, &needle);
+            let counted = searcher.search(&literal.anywhere_query(), &Count).unwrap() as u64;
+            prop_assert_eq!(doc_freq(&searcher, &literal).unwrap(), counted);
+        }
+    }
+
+    /// Entries `扶…贫…` (every one holds both characters), `扶贫` in those `holds` picks, and
+    /// the document frequency of 扶贫 as [`doc_freq`] gives it and as tantivy counts it.
+    fn doc_freq_over_many(entries: usize, holds: impl Fn(usize) -> bool) -> (u64, u64) {
+        let entries: Vec<(String, String)> = (0..entries)
+            .map(|number| {
+                let body = if holds(number) {
+                    "年扶贫水"
+                } else {
+                    "扶年水贫"
+                };
+                (String::new(), body.to_string())
+            })
+            .collect();
+        let deleted: Vec<usize> = (0..entries.len()).step_by(97).collect();
+        let (index, fields) = index_of(&entries, &deleted);
+        let searcher = index.reader().unwrap().searcher();
+        let literal = literal(&fields, "扶贫");
+        let counted = searcher.search(&literal.anywhere_query(), &Count).unwrap() as u64;
+        (doc_freq(&searcher, &literal).unwrap(), counted)
+    }
+
+    #[test]
+    fn doc_freq_of_many_entries_is_sampled_close_to_their_count() {
+        // Three segments of about 9,000 entries: every other one is checked.
+        let (estimated, counted) = doc_freq_over_many(27_000, |number| number % 7 < 3);
+        assert!(counted > 10_000, "{counted}");
+        assert_ne!(estimated, counted, "the count was not sampled");
+        let error = (estimated as f64 - counted as f64).abs() / counted as f64;
+        assert!(error < 0.05, "{estimated} against {counted}");
+    }
+
+    #[test]
+    fn doc_freq_of_a_literal_too_rare_to_sample_is_its_count() {
+        let (estimated, counted) = doc_freq_over_many(27_000, |number| number % 1000 == 1);
+        assert_eq!(counted, 27);
+        assert_eq!(estimated, counted);
+    }
+
+    /// [`same_pages_of`] for [`AllLiterals`].
     fn same_pages(
+        entries: &[(String, String)],
+        deleted: &[usize],
+        needles: &[(String, f32, Option<f32>)],
+        limit: usize,
+    ) -> Result<(), TestCaseError> {
+        same_pages_of(Occur::Must, entries, deleted, needles, limit)
+    }
+
+    /// Checks that [`AllLiterals`] (`Must`) or [`AnyLiterals`] (`Should`) finds the entries
+    /// tantivy's boolean query of the same literals finds, and that its pruned page is
+    /// tantivy's page.
+    fn same_pages_of(
+        occur: Occur,
         entries: &[(String, String)],
         deleted: &[usize],
         needles: &[(String, f32, Option<f32>)],
@@ -860,15 +1316,18 @@ mod tests {
                 literal(&fields, needle).weighed(*anywhere, *heading)
             })
             .collect();
-        let ours = AllLiterals::new(literals.clone());
+        let ours: Box<dyn Query> = match occur {
+            Occur::Should => Box::new(AnyLiterals::new(literals.clone())),
+            _ => Box::new(AllLiterals::new(literals.clone())),
+        };
         let theirs = BooleanQuery::new(
             literals
                 .iter()
-                .map(|literal| (Occur::Must, literal.query()))
+                .map(|literal| (occur, literal.query()))
                 .collect(),
         );
         prop_assert_eq!(
-            searcher.search(&ours, &Count).unwrap(),
+            searcher.search(ours.as_ref(), &Count).unwrap(),
             searcher.search(&theirs, &Count).unwrap()
         );
         let everything = TopDocs::with_limit(entries.len()).order_by_score();
@@ -879,7 +1338,7 @@ mod tests {
             .map(|(score, address)| (address, score))
             .collect();
         let page = TopDocs::with_limit(limit).order_by_score();
-        let pruned = searcher.search(&ours, &page).unwrap();
+        let pruned = searcher.search(ours.as_ref(), &page).unwrap();
         let expected = searcher.search(&theirs, &page).unwrap();
         prop_assert_eq!(pruned.len(), expected.len());
         let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0);

@@ -13,12 +13,12 @@
 //! must contain its words instead (all of them for a short, keyword-like part, any of them for
 //! a long, question-like one); entries containing every word come first, BM25 orders the
 //! rest. A word's weight is that of the word itself: its inverse document frequency is
-//! counted from the entries that contain it, not summed from its characters, which would
-//! make common characters' rare compounds count for little.
+//! counted from the entries that contain it (estimated from a sample of its candidates when
+//! they are many), not summed from its characters, which would make common characters' rare
+//! compounds count for little.
 
 use std::collections::HashMap;
 
-use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::Token;
@@ -30,7 +30,7 @@ use crate::{Error, Result};
 
 mod literal;
 
-pub use literal::{AllLiterals, Literal};
+pub use literal::{AllLiterals, AnyLiterals, Literal};
 
 /// Weight of headings and sub-heads relative to body text.
 pub const TITLE_BOOST: f32 = 1.5;
@@ -298,9 +298,7 @@ impl<'a> WordFinder<'a> {
                 .doc_freq(&Term::from_field_text(field, &only.text))?;
             return Ok((df > 0 && !too_common(df)).then_some(1.0));
         }
-        let doc_freq = self
-            .searcher
-            .search(&AllLiterals::new(vec![literal]), &Count)? as u64;
+        let doc_freq = literal::doc_freq(self.searcher, &literal)?;
         if doc_freq == 0 {
             return Ok(None);
         }
@@ -576,10 +574,13 @@ impl Compiled {
             ));
             Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>
         });
-        // When every entry of `others` holds every word, it is their conjunction too.
+        // When every entry of `others` holds every word, it is their conjunction too; when it
+        // needs any one of them (a question), their union, walked with the page's threshold.
         let others: Box<dyn Query> = if only_words && (every_word_required || all_words.len() == 1)
         {
             Box::new(AllLiterals::new(all_words))
+        } else if only_words {
+            Box::new(AnyLiterals::new(all_words))
         } else {
             Box::new(BooleanQuery::new(rest))
         };
