@@ -40,7 +40,7 @@ use tantivy::{
     TERMINATED,
 };
 
-use super::TITLE_BOOST;
+use super::{AnyOf, TITLE_BOOST};
 use crate::index::Fields;
 
 /// A phrase of the character channel: its terms with their offsets in the phrase.
@@ -136,6 +136,14 @@ impl Literal {
         let mut clauses = vec![(Occur::Should, self.anywhere_query())];
         clauses.extend(self.heading_query().map(|query| (Occur::Should, query)));
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The literal as [`Self::query`] finds and scores it, as a union that is cheap to seek
+    /// into inside an intersection (see [`AnyOf`]).
+    pub fn seekable_query(&self) -> Box<dyn Query> {
+        let mut clauses = vec![self.anywhere_query()];
+        clauses.extend(self.heading_query());
+        Box::new(AnyOf::new(clauses, 1))
     }
 }
 
@@ -1134,7 +1142,7 @@ impl PhraseMatcher {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use proptest::prelude::*;
     use tantivy::collector::{Count, TopDocs};
     use tantivy::{doc, Index, IndexWriter, TantivyDocument};
@@ -1144,13 +1152,13 @@ mod tests {
 
     const ALPHABET: &[char] = &['扶', '贫', '搬', '迁', '年', '2', '0', '1', '6', '，', 'g'];
 
-    fn text(max: usize) -> impl Strategy<Value = String> {
+    pub(crate) fn text(max: usize) -> impl Strategy<Value = String> {
         prop::collection::vec(prop::sample::select(ALPHABET), 1..max)
             .prop_map(|chars| chars.into_iter().collect())
     }
 
     /// An index of (heading, body) entries in three segments, some entries deleted.
-    fn index_of(entries: &[(String, String)], deleted: &[usize]) -> (Index, Fields) {
+    pub(crate) fn index_of(entries: &[(String, String)], deleted: &[usize]) -> (Index, Fields) {
         let (schema, fields) = Fields::schema();
         let index = Index::create_in_ram(schema);
         crate::index::register_analyzers(&index);
@@ -1177,7 +1185,7 @@ mod tests {
         (index, fields)
     }
 
-    fn literal(fields: &Fields, text: &str) -> Literal {
+    pub(crate) fn literal(fields: &Fields, text: &str) -> Literal {
         let mut tokens = Vec::new();
         CharTokenizer::tokenize_into(text, &mut tokens);
         Literal::new(fields, &tokens).unwrap()

@@ -29,8 +29,10 @@ use crate::index::Fields;
 use crate::{Error, Result};
 
 mod literal;
+mod union;
 
 pub use literal::{AllLiterals, AnyLiterals, Literal};
+pub use union::AnyOf;
 
 /// Weight of headings and sub-heads relative to body text.
 pub const TITLE_BOOST: f32 = 1.5;
@@ -511,24 +513,19 @@ impl Compiled {
                             part_words.push((unit.clone(), literal));
                         }
                     }
-                    let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                    let mut either: Vec<Box<dyn Query>> = Vec::new();
                     // With one part, every entry containing it literally is in the literal
                     // tier, so this tier need not look for the literal again (the costliest
                     // clause of all).
                     if matching_parts > 1 {
-                        either.push((Occur::Should, literal));
+                        either.push(literal);
                     }
                     if part_words.len() >= required && required > 0 {
-                        let shared: Vec<(Occur, Box<dyn Query>)> = part_words
+                        let shared: Vec<Box<dyn Query>> = part_words
                             .iter()
-                            .map(|(_, literal)| (Occur::Should, literal.query()))
+                            .map(|(_, literal)| literal.seekable_query())
                             .collect();
-                        either.push((
-                            Occur::Should,
-                            Box::new(BooleanQuery::with_minimum_required_clauses(
-                                shared, required,
-                            )),
-                        ));
+                        either.push(Box::new(AnyOf::new(shared, required)));
                     }
                     if either.is_empty() {
                         return Ok(None);
@@ -539,7 +536,7 @@ impl Compiled {
                             words.push(word);
                         }
                     }
-                    rest.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+                    rest.push((Occur::Must, Box::new(AnyOf::new(either, 1))));
                 }
             }
         }
@@ -563,7 +560,7 @@ impl Compiled {
             // A filter that adds nothing to the score, which stays that of `others`.
             let every: Vec<(Occur, Box<dyn Query>)> = all_words
                 .iter()
-                .map(|literal| (Occur::Must, literal.query()))
+                .map(|literal| (Occur::Must, literal.seekable_query()))
                 .collect();
             clauses.push((
                 Occur::Must,
