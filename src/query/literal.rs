@@ -622,6 +622,9 @@ struct LiteralMatcher {
     /// when no heading of the segment holds the literal.
     blocks: Option<BlockBound>,
     heading_blocks: Option<BlockBound>,
+    /// The literal in headings again, walked a block of the leading literal at a time when
+    /// this literal leads; `None` as for `heading`.
+    heading_walk: Option<PhraseMatcher>,
     /// `None` when the heading is not counted, or no heading of the segment holds it.
     heading: Option<(PhraseMatcher, Bm25Weight)>,
     /// The most the heading match can add.
@@ -652,17 +655,20 @@ impl SegmentMatcher {
             if anywhere_weight.is_some() && anywhere_norms.is_none() {
                 anywhere_norms = Some(reader.get_fieldnorms_reader(literal.anywhere.field())?);
             }
-            let heading = match &literal.heading {
+            let (heading, heading_walk) = match &literal.heading {
                 Some((phrase, Some(weight))) => match PhraseMatcher::open(reader, phrase)? {
                     Some(matcher) => {
                         if heading_norms.is_none() {
                             heading_norms = Some(reader.get_fieldnorms_reader(phrase.field())?);
                         }
-                        Some((matcher, weight.boost_by(boost)))
+                        (
+                            Some((matcher, weight.boost_by(boost))),
+                            PhraseMatcher::open(reader, phrase)?,
+                        )
                     }
-                    None => None,
+                    None => (None, None),
                 },
-                _ => None,
+                _ => (None, None),
             };
             let best_heading = heading
                 .as_ref()
@@ -680,6 +686,7 @@ impl SegmentMatcher {
                 anywhere_weight,
                 blocks,
                 heading_blocks,
+                heading_walk,
                 heading,
                 best_heading,
                 anywhere_bound: 0.0,
@@ -713,7 +720,19 @@ impl SegmentMatcher {
             // Not scoring: one range holding everything, never skipped.
             return (target < TERMINATED).then_some((TERMINATED - 1, Score::INFINITY));
         };
-        let (first, last, mut bound) = blocks.leading_block(weight, norms, target)?;
+        // The leading literal's heading is scored entry by entry, with its count anywhere: a
+        // common character's entries often have it in the heading too, and the sum of the
+        // best anywhere and the best of that character in a heading kept most blocks of such
+        // literals (的一) from being skipped; the literal itself is seldom in a heading.
+        let heading = match (
+            &mut leader.heading_walk,
+            &leader.heading,
+            &self.heading_norms,
+        ) {
+            (Some(walk), Some((_, weight)), Some(norms)) => Some((walk, weight, norms)),
+            _ => None,
+        };
+        let (first, last, mut bound) = blocks.leading_block(weight, norms, target, heading)?;
         for literal in others.iter_mut() {
             bound += match (&mut literal.blocks, &literal.anywhere_weight) {
                 (Some(blocks), Some(weight)) => blocks.best_within(weight, norms, first, last),
@@ -721,7 +740,7 @@ impl SegmentMatcher {
             };
         }
         if let Some(norms) = &self.heading_norms {
-            for literal in self.literals.iter_mut() {
+            for literal in others.iter_mut() {
                 if let (Some(blocks), Some((_, weight))) =
                     (&mut literal.heading_blocks, &literal.heading)
                 {
@@ -860,13 +879,16 @@ impl BlockBound {
     }
 
     /// The block holding the character's first entry at or after `target`: that entry, the
-    /// block's last entry, and the best score from that entry to the block's end. `None` when
-    /// no entry at or after `target` holds the character.
+    /// block's last entry, and the best score from that entry to the block's end, with the
+    /// literal's score in the heading added entry by entry when `heading` finds the literal
+    /// in headings (a matcher of its own, walked forward block by block). `None` when no
+    /// entry at or after `target` holds the character.
     fn leading_block(
         &mut self,
         weight: &Bm25Weight,
         norms: &FieldNormReader,
         target: DocId,
+        heading: Option<(&mut PhraseMatcher, &Bm25Weight, &FieldNormReader)>,
     ) -> Option<(DocId, DocId, Score)> {
         let start = self.blocks.seek(target);
         let docs = self.blocks.docs();
@@ -874,7 +896,26 @@ impl BlockBound {
             return None;
         }
         let (first, last) = (docs[start], docs[docs.len() - 1]);
-        Some((first, last, self.best_from(weight, norms, start, last)))
+        let mut best = self.best_from(weight, norms, start, last);
+        if let Some((heading, heading_weight, heading_norms)) = heading {
+            let (docs, counts) = (&docs[start..], &self.blocks.freqs()[start..]);
+            let mut entry = heading.next_candidate(first);
+            while entry <= last {
+                // An entry whose body lacks the character does not hold the literal.
+                if let Ok(at) = docs.binary_search(&entry) {
+                    let in_heading = heading.count();
+                    if in_heading > 0 {
+                        best = best.max(
+                            weight.score(norms.fieldnorm_id(entry), counts[at])
+                                + heading_weight
+                                    .score(heading_norms.fieldnorm_id(entry), in_heading),
+                        );
+                    }
+                }
+                entry = heading.next_candidate(entry + 1);
+            }
+        }
+        Some((first, last, best))
     }
 
     /// The best score over the character's entries in `first..=last`; the postings only move
