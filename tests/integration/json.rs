@@ -333,3 +333,26 @@ fn a_question_does_not_match_entries_by_words_most_entries_hold() {
     assert_eq!(ids, vec!["c"]);
     assert_eq!(hits[0].matched, "some");
 }
+
+#[test]
+fn a_question_with_a_keyword_needs_the_keyword_and_one_of_its_words() {
+    let workspace = exported(concat!(
+        "{\"id\":\"a\",\"heading\":\"交通\",\"body\":\"本市的交通与医疗。\"}\n",
+        "{\"id\":\"b\",\"heading\":\"教育\",\"body\":\"本市的教育与医疗情况。\"}\n",
+        "{\"id\":\"c\",\"heading\":\"卫生\",\"body\":\"全市的交通情况。\"}\n",
+        "{\"id\":\"d\",\"heading\":\"其他\",\"body\":\"医疗交通情况报告。\"}\n",
+    ));
+    // Two parts: 医疗 (required, as written or as its word) and a question, any of whose
+    // words will do; c holds the question's words but not 医疗. d holds every word found in
+    // the entries (请问 and 如何 are in none), so it comes first.
+    let hits = workspace.search("医疗 请问交通的情况如何", &[]);
+    let found: Vec<(&str, &str)> = hits
+        .iter()
+        .map(|hit| (hit.id.as_str(), hit.matched.as_str()))
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0], ("d", "all"));
+    let mut rest = found[1..].to_vec();
+    rest.sort();
+    assert_eq!(rest, vec![("a", "some"), ("b", "some")]);
+}
