@@ -40,6 +40,7 @@ use tantivy::{
     TERMINATED,
 };
 
+use super::union::{Finds, FoundScorer};
 use super::{AnyOf, TITLE_BOOST};
 use crate::index::Fields;
 
@@ -224,16 +225,10 @@ const BOUND_MARGIN: Score = 1.0 + 1e-5;
 impl Weight for AllLiteralsWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         Ok(match SegmentMatcher::open(reader, &self.literals, boost)? {
-            Some(matcher) => {
-                let mut scorer = AllLiteralsScorer {
-                    doc: 0,
-                    score: 0.0,
-                    size_hint: matcher.size_hint(),
-                    matcher,
-                };
-                scorer.doc = scorer.find_from(0);
-                Box::new(scorer)
-            }
+            Some(matcher) => Box::new(FoundScorer::new(AllLiteralsFinder {
+                matcher,
+                score: 0.0,
+            })),
             None => Box::new(tantivy::query::EmptyScorer),
         })
     }
@@ -304,14 +299,12 @@ impl Weight for AllLiteralsWeight {
 }
 
 /// The scorer without bounds: every entry holding every literal, in order.
-struct AllLiteralsScorer {
+struct AllLiteralsFinder {
     matcher: SegmentMatcher,
-    doc: DocId,
     score: Score,
-    size_hint: u32,
 }
 
-impl AllLiteralsScorer {
+impl Finds for AllLiteralsFinder {
     fn find_from(&mut self, mut target: DocId) -> DocId {
         loop {
             let doc = self.matcher.next_candidate(target);
@@ -326,35 +319,13 @@ impl AllLiteralsScorer {
             target = doc + 1;
         }
     }
-}
 
-impl DocSet for AllLiteralsScorer {
-    fn advance(&mut self) -> DocId {
-        if self.doc != TERMINATED {
-            self.doc = self.find_from(self.doc + 1);
-        }
-        self.doc
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        if self.doc < target {
-            self.doc = self.find_from(target);
-        }
-        self.doc
-    }
-
-    fn doc(&self) -> DocId {
-        self.doc
+    fn score(&self) -> Score {
+        self.score
     }
 
     fn size_hint(&self) -> u32 {
-        self.size_hint
-    }
-}
-
-impl Scorer for AllLiteralsScorer {
-    fn score(&mut self) -> Score {
-        self.score
+        self.matcher.size_hint()
     }
 }
 

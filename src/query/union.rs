@@ -67,14 +67,11 @@ impl Weight for AnyOfWeight {
             .iter()
             .map(|weight| weight.scorer(reader, boost))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let mut scorer = AnyOfScorer {
+        Ok(Box::new(FoundScorer::new(AnyOfFinder {
             clauses,
             minimum: self.minimum,
-            doc: 0,
             score: 0.0,
-        };
-        scorer.doc = scorer.find_from(0);
-        Ok(Box::new(scorer))
+        })))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -92,15 +89,66 @@ impl Weight for AnyOfWeight {
     }
 }
 
-struct AnyOfScorer {
+/// A scorer found entry by entry: the first entry at or after a target that it matches,
+/// scored. [`FoundScorer`] makes a tantivy scorer of it.
+pub(super) trait Finds: Send + 'static {
+    /// The first entry at or after `target` that matches (`TERMINATED` when none), after
+    /// which [`Finds::score`] is its score. Targets only ever grow.
+    fn find_from(&mut self, target: DocId) -> DocId;
+    fn score(&self) -> Score;
+    fn size_hint(&self) -> u32;
+}
+
+/// The tantivy scorer of a [`Finds`].
+pub(super) struct FoundScorer<F> {
+    finder: F,
+    doc: DocId,
+}
+
+impl<F: Finds> FoundScorer<F> {
+    pub(super) fn new(mut finder: F) -> FoundScorer<F> {
+        let doc = finder.find_from(0);
+        FoundScorer { finder, doc }
+    }
+}
+
+impl<F: Finds> DocSet for FoundScorer<F> {
+    fn advance(&mut self) -> DocId {
+        if self.doc != TERMINATED {
+            self.doc = self.finder.find_from(self.doc + 1);
+        }
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc < target {
+            self.doc = self.finder.find_from(target);
+        }
+        self.doc
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.finder.size_hint()
+    }
+}
+
+impl<F: Finds> Scorer for FoundScorer<F> {
+    fn score(&mut self) -> Score {
+        self.finder.score()
+    }
+}
+
+struct AnyOfFinder {
     clauses: Vec<Box<dyn Scorer>>,
     minimum: usize,
-    doc: DocId,
     score: Score,
 }
 
-impl AnyOfScorer {
-    /// The first entry at or after `target` that enough clauses match, with its score.
+impl Finds for AnyOfFinder {
     fn find_from(&mut self, mut target: DocId) -> DocId {
         loop {
             let mut doc = TERMINATED;
@@ -133,25 +181,9 @@ impl AnyOfScorer {
             target = doc + 1;
         }
     }
-}
 
-impl DocSet for AnyOfScorer {
-    fn advance(&mut self) -> DocId {
-        if self.doc != TERMINATED {
-            self.doc = self.find_from(self.doc + 1);
-        }
-        self.doc
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        if self.doc < target {
-            self.doc = self.find_from(target);
-        }
-        self.doc
-    }
-
-    fn doc(&self) -> DocId {
-        self.doc
+    fn score(&self) -> Score {
+        self.score
     }
 
     fn size_hint(&self) -> u32 {
@@ -159,16 +191,6 @@ impl DocSet for AnyOfScorer {
             .iter()
             .map(|clause| clause.size_hint())
             .fold(0, u32::saturating_add)
-    }
-
-    fn cost(&self) -> u64 {
-        self.clauses.iter().map(|clause| clause.cost()).sum()
-    }
-}
-
-impl Scorer for AnyOfScorer {
-    fn score(&mut self) -> Score {
-        self.score
     }
 }
 
