@@ -469,6 +469,27 @@ impl Weight for AnyLiteralsWeight {
     }
 }
 
+/// A literal's matcher in the headings of a segment, with its weight (boosted by `boost`);
+/// `None` when its heading is not counted (or scoring is disabled) or no heading of the
+/// segment holds it. The headings' field norms are opened into `norms` on first use.
+fn open_heading(
+    reader: &SegmentReader,
+    literal: &LiteralWeight,
+    boost: Score,
+    norms: &mut Option<FieldNormReader>,
+) -> tantivy::Result<Option<(PhraseMatcher, Bm25Weight)>> {
+    let Some((phrase, Some(weight))) = &literal.heading else {
+        return Ok(None);
+    };
+    let Some(matcher) = PhraseMatcher::open(reader, phrase)? else {
+        return Ok(None);
+    };
+    if norms.is_none() {
+        *norms = Some(reader.get_fieldnorms_reader(phrase.field())?);
+    }
+    Ok(Some((matcher, weight.boost_by(boost))))
+}
+
 /// [`AnyLiterals`]' words in one segment, weakest first.
 struct AnyMatcher {
     words: Vec<WordMatcher>,
@@ -481,7 +502,7 @@ struct WordMatcher {
     anywhere: PhraseMatcher,
     anywhere_weight: Bm25Weight,
     heading: Option<(PhraseMatcher, Bm25Weight)>,
-    /// The most it can add to an entry's score, and the most its heading match can.
+    /// The most it can add to an entry's score.
     best: Score,
     /// At the entry being scored: the most it can add there (0 when it is not a candidate),
     /// and its score in the heading.
@@ -509,18 +530,7 @@ impl AnyMatcher {
             let Some(mut anywhere) = PhraseMatcher::open(reader, &literal.anywhere)? else {
                 continue;
             };
-            let heading = match &literal.heading {
-                Some((phrase, Some(weight))) => match PhraseMatcher::open(reader, phrase)? {
-                    Some(matcher) => {
-                        if heading_norms.is_none() {
-                            heading_norms = Some(reader.get_fieldnorms_reader(phrase.field())?);
-                        }
-                        Some((matcher, weight.clone()))
-                    }
-                    None => None,
-                },
-                _ => None,
-            };
+            let heading = open_heading(reader, literal, 1.0, &mut heading_norms)?;
             let best_heading = heading
                 .as_ref()
                 .map_or(0.0, |(_, weight)| weight.max_score());
@@ -626,20 +636,10 @@ impl SegmentMatcher {
             if anywhere_weight.is_some() && anywhere_norms.is_none() {
                 anywhere_norms = Some(reader.get_fieldnorms_reader(literal.anywhere.field())?);
             }
-            let (heading, heading_walk) = match &literal.heading {
-                Some((phrase, Some(weight))) => match PhraseMatcher::open(reader, phrase)? {
-                    Some(matcher) => {
-                        if heading_norms.is_none() {
-                            heading_norms = Some(reader.get_fieldnorms_reader(phrase.field())?);
-                        }
-                        (
-                            Some((matcher, weight.boost_by(boost))),
-                            PhraseMatcher::open(reader, phrase)?,
-                        )
-                    }
-                    None => (None, None),
-                },
-                _ => (None, None),
+            let heading = open_heading(reader, literal, boost, &mut heading_norms)?;
+            let heading_walk = match (&heading, &literal.heading) {
+                (Some(_), Some((phrase, _))) => PhraseMatcher::open(reader, phrase)?,
+                _ => None,
             };
             let best_heading = heading
                 .as_ref()
