@@ -19,22 +19,11 @@ const DIM: Style = Style::new().dimmed();
 pub fn human(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for hit in hits {
         writeln!(out, "{}. {PLACE}{}{PLACE:#}", hit.rank, hit.place())?;
-        write!(out, "   ")?;
-        let chars: Vec<char> = hit.snippet.chars().collect();
-        let mut at = 0;
-        for &[start, end] in &hit.highlights {
-            let plain: String = chars[at..start].iter().collect();
-            let marked: String = chars[start..end].iter().collect();
-            write!(out, "{plain}{MATCH}{marked}{MATCH:#}")?;
-            at = end;
+        // An entry whose text is all in its sub-parts has no snippet of its own: no empty
+        // line for it.
+        if !hit.snippet.is_empty() {
+            snippet(out, hit)?;
         }
-        let rest: String = chars[at..].iter().collect();
-        let ellipsis = if chars.len() >= SNIPPET_CHARS {
-            "…"
-        } else {
-            ""
-        };
-        writeln!(out, "{rest}{ellipsis}")?;
         writeln!(
             out,
             "   {DIM}{} · {} · {} {:.2}{DIM:#}",
@@ -42,6 +31,26 @@ pub fn human(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Writes a hit's snippet on a line of its own, matches highlighted.
+fn snippet(out: &mut dyn Write, hit: &Hit) -> io::Result<()> {
+    write!(out, "   ")?;
+    let chars: Vec<char> = hit.snippet.chars().collect();
+    let mut at = 0;
+    for &[start, end] in &hit.highlights {
+        let plain: String = chars[at..start].iter().collect();
+        let marked: String = chars[start..end].iter().collect();
+        write!(out, "{plain}{MATCH}{marked}{MATCH:#}")?;
+        at = end;
+    }
+    let rest: String = chars[at..].iter().collect();
+    let ellipsis = if chars.len() >= SNIPPET_CHARS {
+        "…"
+    } else {
+        ""
+    };
+    writeln!(out, "{rest}{ellipsis}")
 }
 
 /// Writes hits as JSON Lines.
@@ -79,4 +88,36 @@ pub fn shown(out: &mut dyn Write, parts: &[Shown]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(snippet: &str, highlights: &str) -> Hit {
+        serde_json::from_str(&format!(
+            r#"{{"id":"a-03","rank":9,"score":2.27,"match":"some","yearbook":"内蒙古年鉴",
+            "volume":null,"year":null,"chapter":null,"article":null,"heading":"创新扶贫体制机制",
+            "subheading":null,"path":"p.txt","snippet":"{snippet}","highlights":{highlights}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_entry_without_text_of_its_own_prints_no_empty_snippet_line() {
+        let mut out = Vec::new();
+        human(&mut out, &[hit("", "[]"), hit("扶贫工作", "[[0,2]]")]).unwrap();
+        let text = anstream::adapter::strip_str(std::str::from_utf8(&out).unwrap()).to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            vec![
+                "9. 内蒙古年鉴 › 【创新扶贫体制机制】",
+                "   p.txt · a-03 · some 2.27",
+                "9. 内蒙古年鉴 › 【创新扶贫体制机制】",
+                "   扶贫工作",
+                "   p.txt · a-03 · some 2.27",
+            ]
+        );
+    }
 }
