@@ -197,7 +197,17 @@ impl Engine {
         for (rank, (matched, score, address)) in ranked.into_iter().enumerate() {
             let document: TantivyDocument = searcher.doc(address)?;
             let mut hit = self.hit_from(&document, rank + 1, score, matched);
-            let body = index::stored_body(&document, &self.fields);
+            let mut body = index::stored_body(&document, &self.fields);
+            if body.is_empty() && self.entry_of(&document) == hit.id {
+                // An entry whose text is all in its sub-parts is shown by theirs.
+                body = self
+                    .show(&hit.id)?
+                    .into_iter()
+                    .map(|part| part.body)
+                    .filter(|text| !text.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
             let (snippet, highlights) = snippet(&body, &compiled.literals, &words, &mut folded);
             hit.snippet = snippet;
             hit.highlights = highlights;

@@ -285,6 +285,31 @@ fn color_only_when_asked_and_never_with_no_color() {
 }
 
 #[test]
+fn an_entry_whose_text_is_in_its_sub_parts_has_their_snippet() {
+    let workspace = real_workspace();
+    let hits = workspace.search("易地扶贫搬迁", &["--limit", "20"]);
+    let entry = hits
+        .iter()
+        .find(|hit| hit.heading == "创新扶贫体制机制" && hit.subheading.is_none())
+        .expect("the entry is a hit by the word 扶贫 in its heading");
+    assert!(
+        entry.snippet.starts_with("把建档立卡作为精准扶贫"),
+        "{}",
+        entry.snippet
+    );
+    let chars: Vec<char> = entry.snippet.chars().collect();
+    let highlighted: Vec<String> = entry
+        .highlights
+        .iter()
+        .map(|[start, end]| chars[*start..*end].iter().collect())
+        .collect();
+    assert!(
+        highlighted.iter().any(|text| text == "扶贫"),
+        "{highlighted:?}"
+    );
+}
+
+#[test]
 fn show_prints_the_whole_entry_with_its_parts() {
     let workspace = real_workspace();
     let hits = workspace.search("创新扶贫体制机制", &[]);
