@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{RegexQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, Searcher, TantivyDocument, Term};
 
 use crate::analyze::{build_jieba, jieba_for, query_words, FoldedText};
 use crate::index::{self, BuildInfo, Fields};
@@ -201,9 +201,9 @@ impl Engine {
             if body.is_empty() && self.entry_of(&document) == hit.id {
                 // An entry whose text is all in its sub-parts is shown by theirs.
                 body = self
-                    .show(&hit.id)?
-                    .into_iter()
-                    .map(|part| part.body)
+                    .parts_of(&searcher, &hit.id)?
+                    .iter()
+                    .map(|part| index::stored_body(part, &self.fields))
                     .filter(|text| !text.is_empty())
                     .collect::<Vec<_>>()
                     .join("\n");
@@ -228,25 +228,11 @@ impl Engine {
             return Err(Error::NoSuchEntry(id.to_string()));
         };
         let document: TantivyDocument = searcher.doc(*address)?;
-        let entry = self.entry_of(&document);
         // Showing a sub-part shows just it; showing an entry shows it with its sub-parts.
-        let documents = if entry != id {
+        let documents = if self.entry_of(&document) != id {
             vec![document]
         } else {
-            // Its sub-parts' ids are `ID.1`, `ID.2` …; an entry of another file whose own id
-            // happens to look like that is told apart by its stored entry.
-            let pattern = format!("{}(\\.[0-9]+)?", regex::escape(&entry));
-            let by_entry = RegexQuery::from_pattern(&pattern, self.fields.id)?;
-            let all = searcher.search(&by_entry, &TopDocs::with_limit(10_000).order_by_score())?;
-            let mut documents = Vec::with_capacity(all.len());
-            for (_, address) in all {
-                let document = searcher.doc::<TantivyDocument>(address)?;
-                if self.entry_of(&document) == entry {
-                    documents.push(document);
-                }
-            }
-            documents.sort_by_key(|d| d.get_first(self.fields.ordinal).and_then(|v| v.as_u64()));
-            documents
+            self.parts_of(&searcher, id)?
         };
         Ok(documents
             .iter()
@@ -256,6 +242,24 @@ impl Engine {
                 body: index::stored_body(document, &self.fields),
             })
             .collect())
+    }
+
+    /// The documents of entry `entry`: it and its sub-parts, in page order.
+    fn parts_of(&self, searcher: &Searcher, entry: &str) -> Result<Vec<TantivyDocument>> {
+        // Its sub-parts' ids are `ID.1`, `ID.2` …; an entry of another file whose own id
+        // happens to look like that is told apart by its stored entry.
+        let pattern = format!("{}(\\.[0-9]+)?", regex::escape(entry));
+        let by_entry = RegexQuery::from_pattern(&pattern, self.fields.id)?;
+        let all = searcher.search(&by_entry, &TopDocs::with_limit(10_000).order_by_score())?;
+        let mut documents = Vec::with_capacity(all.len());
+        for (_, address) in all {
+            let document = searcher.doc::<TantivyDocument>(address)?;
+            if self.entry_of(&document) == entry {
+                documents.push(document);
+            }
+        }
+        documents.sort_by_key(|d| d.get_first(self.fields.ordinal).and_then(|v| v.as_u64()));
+        Ok(documents)
     }
 
     /// Number of entry documents in the index.
