@@ -1203,6 +1203,18 @@ pub(super) mod tests {
         Literal::new(fields, &tokens).unwrap()
     }
 
+    /// Up to `count - 1` needles of up to `chars - 1` characters, each with a boost anywhere
+    /// and maybe one in the heading.
+    fn needles(
+        chars: usize,
+        count: usize,
+    ) -> impl Strategy<Value = Vec<(String, f32, Option<f32>)>> {
+        prop::collection::vec(
+            (text(chars), 0.5f32..2.0, prop::option::of(0.5f32..2.0)),
+            1..count,
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -1212,10 +1224,22 @@ pub(super) mod tests {
         fn pruned_pages_are_tantivys_pages(
             entries in prop::collection::vec((text(4), text(40)), 3..40),
             deleted in prop::collection::vec(0usize..40, 0..4),
-            needles in prop::collection::vec((text(4), 0.5f32..2.0, prop::option::of(0.5f32..2.0)), 1..4),
+            needles in needles(4, 4),
             limit in 1usize..6,
         ) {
             same_pages(&entries, &deleted, &needles, limit)?;
+        }
+
+        /// The union's pruned top k are tantivy's own top k for the same literals as `Should`
+        /// clauses.
+        #[test]
+        fn pages_of_any_literal_are_tantivys_pages(
+            entries in prop::collection::vec((text(4), text(30)), 3..150),
+            deleted in prop::collection::vec(0usize..150, 0..10),
+            needles in needles(4, 6),
+            limit in 1usize..12,
+        ) {
+            same_pages_of(Occur::Should, &entries, &deleted, &needles, limit)?;
         }
     }
 
@@ -1228,26 +1252,10 @@ pub(super) mod tests {
         fn pages_pruned_by_blocks_are_tantivys_pages(
             entries in prop::collection::vec((text(3), text(12)), 300..1200),
             deleted in prop::collection::vec(0usize..1200, 0..30),
-            needles in prop::collection::vec((text(3), 0.5f32..2.0, prop::option::of(0.5f32..2.0)), 1..3),
+            needles in needles(3, 3),
             limit in 1usize..12,
         ) {
             same_pages(&entries, &deleted, &needles, limit)?;
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-        /// The union's pruned top k are tantivy's own top k for the same literals as `Should`
-        /// clauses, over small segments and over segments of several hundred entries.
-        #[test]
-        fn pages_of_any_literal_are_tantivys_pages(
-            entries in prop::collection::vec((text(4), text(30)), 3..150),
-            deleted in prop::collection::vec(0usize..150, 0..10),
-            needles in prop::collection::vec((text(4), 0.5f32..2.0, prop::option::of(0.5f32..2.0)), 1..6),
-            limit in 1usize..12,
-        ) {
-            same_pages_of(Occur::Should, &entries, &deleted, &needles, limit)?;
         }
     }
 
