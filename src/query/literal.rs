@@ -933,8 +933,9 @@ impl BlockBound {
     }
 }
 
-/// A segment's entries holding a literal's scarcest character, up to which [`doc_freq`]
-/// checks each one for the literal; beyond, it checks a sample of about as many.
+/// The index's entries holding a literal's scarcest character (each segment's own), up to
+/// which [`doc_freq`] checks each one for the literal; beyond, it checks a sample of about as
+/// many.
 const COUNTED_ENTRIES: u32 = 4096;
 
 /// The fewest entries holding the literal the samples must find for their rate to stand for
@@ -945,46 +946,44 @@ const SAMPLED_MATCHES: u64 = 64;
 ///
 /// A literal of common characters (工程, 情况) has candidates in most entries, and checking
 /// each one's positions was most of the cost of a question over a large shelf (83% of
-/// 易地扶贫搬迁工程 on the 800 MB shelf). So in a segment where the literal's scarcest
-/// character is in more than [`COUNTED_ENTRIES`] entries, only every n-th of those entries is
-/// checked (n chosen to check about that many, spread over the whole segment), and the
-/// literal's rate among them is taken for all of them. Such a literal is in hundreds of
-/// entries, where a few percent more or less move its IDF by about a hundredth of itself.
-/// When the samples find fewer than [`SAMPLED_MATCHES`] entries in all, they are too thin to
-/// trust, and the segments are counted entry by entry.
+/// 易地扶贫搬迁工程 on the 800 MB shelf). So when the entries holding the literal's
+/// scarcest character (each segment's own) number more than [`COUNTED_ENTRIES`], only every
+/// n-th of them is checked, n chosen to check about that many in all, spread over every
+/// segment; the literal's rate among them is taken for all of them. Such a literal is in
+/// hundreds of entries, where a few percent more or less move its IDF by about a hundredth of
+/// itself. When the samples find fewer than [`SAMPLED_MATCHES`] entries, they are too thin to
+/// trust: the entries are sampled again, densely enough to find about twice as many, and
+/// counted one by one when the first samples found none.
 pub fn doc_freq(searcher: &Searcher, literal: &Literal) -> tantivy::Result<u64> {
-    let mut exact = 0;
-    let mut sampled: Vec<(&SegmentReader, Sample)> = Vec::new();
-    for reader in searcher.segment_readers() {
-        let Some(mut matcher) = PhraseMatcher::open(reader, &literal.anywhere)? else {
-            continue;
-        };
-        let stride = (matcher.size_hint() / COUNTED_ENTRIES).max(1);
-        let sample = Sample::take(&mut matcher, reader, stride)?;
-        if stride == 1 {
-            exact += sample.matches;
-        } else {
-            sampled.push((reader, sample));
+    let open_all = || -> tantivy::Result<Vec<(&SegmentReader, PhraseMatcher)>> {
+        let mut matchers = Vec::new();
+        for reader in searcher.segment_readers() {
+            if let Some(matcher) = PhraseMatcher::open(reader, &literal.anywhere)? {
+                matchers.push((reader, matcher));
+            }
         }
-    }
-    if sampled
+        Ok(matchers)
+    };
+    let mut matchers = open_all()?;
+    let entries: u64 = matchers
         .iter()
-        .map(|(_, sample)| sample.matches)
-        .sum::<u64>()
-        >= SAMPLED_MATCHES
-    {
-        return Ok(exact
-            + sampled
-                .iter()
-                .map(|(_, sample)| sample.estimate())
-                .sum::<u64>());
-    }
-    for (reader, _) in sampled {
-        if let Some(mut matcher) = PhraseMatcher::open(reader, &literal.anywhere)? {
-            exact += Sample::take(&mut matcher, reader, 1)?.matches;
+        .map(|(_, matcher)| u64::from(matcher.size_hint()))
+        .sum();
+    let mut stride = (entries / u64::from(COUNTED_ENTRIES)).max(1);
+    loop {
+        let (mut matches, mut estimate) = (0, 0);
+        for (reader, matcher) in &mut matchers {
+            let sample = Sample::take(matcher, reader, stride)?;
+            matches += sample.matches;
+            estimate += sample.estimate();
         }
+        if stride == 1 || matches >= SAMPLED_MATCHES {
+            return Ok(estimate);
+        }
+        stride = (stride * matches / (2 * SAMPLED_MATCHES)).max(1);
+        // A phrase's postings only move forward: sampling again reads them afresh.
+        matchers = open_all()?;
     }
-    Ok(exact)
 }
 
 /// Every `stride`-th live entry holding a phrase's scarcest character in one segment, checked
@@ -1001,7 +1000,7 @@ impl Sample {
     fn take(
         matcher: &mut PhraseMatcher,
         reader: &SegmentReader,
-        stride: u32,
+        stride: u64,
     ) -> tantivy::Result<Sample> {
         let alive = reader.alive_bitset();
         let mut sample = Sample {
@@ -1014,17 +1013,21 @@ impl Sample {
         let mut blocks = matcher
             .inverted
             .read_block_postings_from_terminfo(&matcher.scarcest, IndexRecordOption::Basic)?;
+        // A countdown rather than `entries % stride`, which divides once per entry.
+        let mut until_checked = 0;
         while !blocks.docs().is_empty() {
             for &doc in blocks.docs() {
                 if alive.is_some_and(|alive| alive.is_deleted(doc)) {
                     continue;
                 }
-                if sample.entries.is_multiple_of(u64::from(stride)) {
+                if until_checked == 0 {
+                    until_checked = stride;
                     sample.checked += 1;
                     if matcher.holds(doc) && matcher.count() > 0 {
                         sample.matches += 1;
                     }
                 }
+                until_checked -= 1;
                 sample.entries += 1;
             }
             blocks.advance();
@@ -1301,12 +1304,25 @@ pub(super) mod tests {
 
     #[test]
     fn doc_freq_of_many_entries_is_sampled_close_to_their_count() {
-        // Three segments of about 9,000 entries: every other one is checked.
+        // Three segments of about 9,000 entries: every sixth one is checked, about 4,096 in
+        // all.
         let (estimated, counted) = doc_freq_over_many(27_000, |number| number % 7 < 3);
         assert!(counted > 10_000, "{counted}");
         assert_ne!(estimated, counted, "the count was not sampled");
         let error = (estimated as f64 - counted as f64).abs() / counted as f64;
         assert!(error < 0.05, "{estimated} against {counted}");
+    }
+
+    #[test]
+    fn doc_freq_of_a_thinly_sampled_literal_is_sampled_again() {
+        // About one entry in 80, scattered: the first samples (every sixth entry) find 53,
+        // too few, and the second (every other entry) 155; no need to count every entry.
+        let scattered = |number: usize| number.wrapping_mul(2_654_435_761) % 1000 < 12;
+        let (estimated, counted) = doc_freq_over_many(27_000, scattered);
+        assert!((250..400).contains(&counted), "{counted}");
+        assert_ne!(estimated, counted, "the count was not sampled");
+        let error = (estimated as f64 - counted as f64).abs() / counted as f64;
+        assert!(error < 0.25, "{estimated} against {counted}");
     }
 
     #[test]
