@@ -270,6 +270,18 @@ mod tests {
     }
 
     #[test]
+    fn a_long_undeclared_page_is_detected_from_its_start_and_decoded_whole() {
+        // Big5, then more text than detection reads; the page's last line must decode too.
+        let paragraph = "本年度扶貧開發工作取得顯著成效，易地扶貧搬遷工程全面完成。\n";
+        let text = format!("{}結語：脫貧攻堅\n", paragraph.repeat(100));
+        let (bytes, _, _) = encoding_rs::BIG5.encode(&text);
+        assert!(bytes.iter().filter(|b| !b.is_ascii()).count() > 2 * DETECTION_NON_ASCII);
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!((decoded.encoding, decoded.how), ("Big5", "detected"));
+        assert_eq!(decoded.text, text);
+    }
+
+    #[test]
     fn refuses_binary() {
         assert_eq!(
             decode(b"\x89PNG\r\n\x1a\n\0\0\0").unwrap_err(),
