@@ -352,7 +352,8 @@ fn page_mode(lines: &[(&str, &str, bool)]) -> Mode {
 }
 
 fn bracketed_heading(line: &str) -> bool {
-    !is_chrome(line) && entry_heading(line).is_some()
+    // Every entry heading holds a `】`: most lines are ruled out before the chrome regexes.
+    line.contains('】') && !is_chrome(line) && entry_heading(line).is_some()
 }
 
 /// The width a hard-wrapped page wraps its lines at, if it is one: most lines of twelve
