@@ -1157,7 +1157,7 @@ impl PhraseMatcher {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
     use tantivy::collector::{Count, TopDocs};
     use tantivy::{doc, Index, IndexWriter, TantivyDocument};

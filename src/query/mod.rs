@@ -31,6 +31,8 @@ use crate::{Error, Result};
 mod literal;
 mod union;
 
+#[cfg(test)]
+pub(crate) use literal::tests as literal_tests;
 pub use literal::{AllLiterals, AnyLiterals, Literal};
 pub use union::AnyOf;
 
