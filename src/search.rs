@@ -14,8 +14,7 @@ use jieba_rs::Jieba;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
-use tantivy::query::EnableScoring;
-use tantivy::query::{RegexQuery, TermQuery};
+use tantivy::query::{EnableScoring, RegexQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term};
 
