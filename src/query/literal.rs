@@ -490,6 +490,21 @@ fn open_heading(
     Ok(Some((matcher, weight.boost_by(boost))))
 }
 
+/// A literal's score in the heading of entry `doc` (0 where the heading lacks it, or when the
+/// heading is not counted). Calls must come in increasing `doc` order.
+fn heading_score(
+    heading: &mut Option<(PhraseMatcher, Bm25Weight)>,
+    norms: &Option<FieldNormReader>,
+    doc: DocId,
+) -> Score {
+    if let (Some((matcher, weight)), Some(norms)) = (heading, norms) {
+        if matcher.holds(doc) {
+            return weight.score(norms.fieldnorm_id(doc), matcher.count());
+        }
+    }
+    0.0
+}
+
 /// [`AnyLiterals`]' words in one segment, weakest first.
 struct AnyMatcher {
     words: Vec<WordMatcher>,
@@ -564,13 +579,7 @@ impl WordMatcher {
         if self.candidate != doc {
             return 0.0;
         }
-        self.in_heading = match (&mut self.heading, heading_norms) {
-            (Some((matcher, weight)), Some(norms)) => match matcher.holds(doc) {
-                true => weight.score(norms.fieldnorm_id(doc), matcher.count()),
-                false => 0.0,
-            },
-            _ => 0.0,
-        };
+        self.in_heading = heading_score(&mut self.heading, heading_norms, doc);
         self.anywhere_weight
             .score(norm, self.anywhere.count_bound())
             + self.in_heading
@@ -746,19 +755,8 @@ impl SegmentMatcher {
     /// Scores each literal in the heading of candidate `doc` (0 where it is not there).
     /// Calls must come in increasing `doc` order.
     fn score_headings(&mut self, doc: DocId) {
-        let norm = norm_of(&self.heading_norms, doc);
         for literal in &mut self.literals {
-            literal.in_heading = match (&mut literal.heading, norm) {
-                (Some((matcher, weight)), Some(norm)) => {
-                    let count = if matcher.holds(doc) {
-                        matcher.count()
-                    } else {
-                        0
-                    };
-                    weight.score(norm, count)
-                }
-                _ => 0.0,
-            };
+            literal.in_heading = heading_score(&mut literal.heading, &self.heading_norms, doc);
         }
     }
 
