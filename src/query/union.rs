@@ -201,7 +201,7 @@ mod tests {
     use tantivy::query::{BooleanQuery, Occur};
 
     use super::*;
-    use crate::query::literal::tests::{index_of, literal, text};
+    use crate::query::literal::tests::{index_of, literal, same_scores, text};
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
@@ -243,13 +243,10 @@ mod tests {
                 searcher.search(&theirs, &Count).unwrap()
             );
             let page = TopDocs::with_limit(limit).order_by_score();
-            let found = searcher.search(&ours, &page).unwrap();
-            let expected = searcher.search(&theirs, &page).unwrap();
-            prop_assert_eq!(found.len(), expected.len());
-            let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0);
-            for ((score, _), (expected_score, _)) in found.iter().zip(&expected) {
-                prop_assert!(close(*score, *expected_score), "{score} vs {expected_score}");
-            }
+            same_scores(
+                &searcher.search(&ours, &page).unwrap(),
+                &searcher.search(&theirs, &page).unwrap(),
+            )?;
         }
     }
 }
