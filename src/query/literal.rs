@@ -653,9 +653,11 @@ impl SegmentMatcher {
             let best_heading = heading
                 .as_ref()
                 .map_or(0.0, |(_, weight)| weight.max_score());
-            let blocks = match &anywhere_weight {
-                Some(_) => Some(BlockBound::open(&anywhere)?),
-                None => None,
+            let blocks = match (&anywhere_weight, &anywhere_norms) {
+                (Some(weight), Some(norms)) => {
+                    Some(BlockBound::open_with_stored(&anywhere, weight, norms)?)
+                }
+                _ => None,
             };
             let heading_blocks = match &heading {
                 Some((matcher, _)) => Some(BlockBound::open(matcher)?),
@@ -833,25 +835,43 @@ fn seek_forward(postings: &mut SegmentPostings, target: DocId) -> DocId {
 /// A literal's scarcest character read a block of postings at a time, to bound the literal's
 /// score over a range of entries: a literal occurs in an entry no more often than that
 /// character, so its score there is at most the score of the character's count. The bound is
-/// computed from the decoded block, so it holds whatever the segment's statistics.
+/// computed from the decoded block, or from the block's best pair tantivy stored (see
+/// [`StoredBest`]), so it holds whatever the segment's statistics.
 struct BlockBound {
     blocks: BlockSegmentPostings,
+    /// `None` for a bound over entries taken one by one.
+    stored: Option<StoredBest>,
 }
 
 impl BlockBound {
-    /// The blocks of `phrase`'s scarcest character.
+    /// The blocks of `phrase`'s scarcest character, bounded entry by entry.
     fn open(phrase: &PhraseMatcher) -> tantivy::Result<BlockBound> {
         let blocks = phrase
             .inverted
             .read_block_postings_from_terminfo(&phrase.scarcest, IndexRecordOption::WithFreqs)?;
-        Ok(BlockBound { blocks })
+        Ok(BlockBound {
+            blocks,
+            stored: None,
+        })
+    }
+
+    /// The blocks of `phrase`'s scarcest character, bounded by what tantivy stored for each
+    /// block when the query's weight is `weight`.
+    fn open_with_stored(
+        phrase: &PhraseMatcher,
+        weight: &Bm25Weight,
+        norms: &FieldNormReader,
+    ) -> tantivy::Result<BlockBound> {
+        let mut bound = BlockBound::open(phrase)?;
+        bound.stored = StoredBest::new(phrase, weight, norms);
+        Ok(bound)
     }
 
     /// The block holding the character's first entry at or after `target`: that entry, the
-    /// block's last entry, and the best score from that entry to the block's end, with the
-    /// literal's score in the heading added entry by entry when `heading` finds the literal
-    /// in headings (a matcher of its own, walked forward block by block). `None` when no
-    /// entry at or after `target` holds the character.
+    /// block's last entry, and a bound of the scores from that entry to the block's end, with
+    /// the literal's score in the heading added entry by entry when `heading` finds the
+    /// literal in headings (a matcher of its own, walked forward block by block). `None` when
+    /// no entry at or after `target` holds the character.
     fn leading_block(
         &mut self,
         weight: &Bm25Weight,
@@ -865,9 +885,17 @@ impl BlockBound {
             return None;
         }
         let (first, last) = (docs[start], docs[docs.len() - 1]);
-        let mut best = self.best_from(weight, norms, start, last);
+        let stored_best = self
+            .stored
+            .as_ref()
+            .map(|stored| (stored, self.blocks.block_max_score(norms, &stored.segment)))
+            .and_then(|(stored, segment_best)| stored.bound(segment_best));
+        let mut best = match stored_best {
+            Some(bound) => bound,
+            None => self.best_from(weight, norms, start, last),
+        };
         if let Some((heading, heading_weight, heading_norms)) = heading {
-            let (docs, counts) = (&docs[start..], &self.blocks.freqs()[start..]);
+            let (docs, counts) = (&self.blocks.docs()[start..], &self.blocks.freqs()[start..]);
             let mut entry = heading.next_candidate(first);
             while entry <= last {
                 // An entry whose body lacks the character does not hold the literal.
@@ -928,6 +956,75 @@ impl BlockBound {
             .take_while(|(&doc, _)| doc <= last)
             .map(|(&doc, &count)| weight.score(norms.fieldnorm_id(doc), count))
             .fold(0.0, Score::max)
+    }
+}
+
+/// The bound of a block of postings from what tantivy stored with it, without scoring its
+/// entries one by one.
+///
+/// For each full block tantivy stores the (length, count) pair of its entries that scores
+/// best with BM25 over the segment's own average length, and a bound from it spares scoring
+/// every entry of every block of a common character (on the 800 MB shelf a one-shot 年 spent
+/// 13% of its time doing that; callgrind: 21.6 → 15.3 M instructions). The query scores with
+/// the whole index's average, under which another pair of the block may score best, so the
+/// stored pair's score is not used as it is. BM25 scores an entry `w·t/(t + N(length))`, and
+/// the stored pair gives `M`, the most any entry of the block reaches of `t/(t + N_segment)`.
+/// When the query's `N` is at least `r` times the segment's for every length,
+/// `t/(t + N_query) <= M/(M + r·(1 − M))` for every entry of the block: that, times the
+/// query's `w`, is the bound. `w`, the `N`s and `r` are read from the two weights' own
+/// scores, so nothing of tantivy's constants is repeated here.
+struct StoredBest {
+    /// The character's BM25 weight over the segment's average length, as tantivy built it
+    /// when it wrote the segment.
+    segment: Bm25Weight,
+    /// `w` of `segment` and of the query.
+    segment_scale: Score,
+    query_scale: Score,
+    /// `r`: the least ratio of the query's `N` to the segment's, over every length.
+    ratio: Score,
+}
+
+impl StoredBest {
+    /// `None` when the segment has no entry.
+    fn new(phrase: &PhraseMatcher, weight: &Bm25Weight, norms: &FieldNormReader) -> Option<Self> {
+        let entries = norms.num_docs();
+        if entries == 0 {
+            return None;
+        }
+        // The average tantivy's postings serializer computed: the field's tokens over the
+        // entries of the segment's field norms.
+        let average = phrase.inverted.total_num_tokens() as Score / entries as Score;
+        let segment = Bm25Weight::for_one_term_without_explain(
+            u64::from(phrase.scarcest.doc_freq),
+            u64::from(entries),
+            average,
+        );
+        // A count no entry reaches in the shortest entry scores `w` to within f32.
+        let scale = |weight: &Bm25Weight| weight.score(0, u32::MAX);
+        let (segment_scale, query_scale) = (scale(&segment), scale(weight));
+        // One occurrence scores `w/(1 + N)`.
+        let norm =
+            |weight: &Bm25Weight, scale: Score, length: u8| scale / weight.score(length, 1) - 1.0;
+        let ratio = (0..=u8::MAX)
+            .map(|length| norm(weight, query_scale, length) / norm(&segment, segment_scale, length))
+            .fold(Score::INFINITY, Score::min);
+        (segment_scale > 0.0 && query_scale > 0.0 && ratio.is_finite() && ratio > 0.0).then_some(
+            StoredBest {
+                segment,
+                segment_scale,
+                query_scale,
+                ratio,
+            },
+        )
+    }
+
+    /// The query's bound over a block whose best score with `segment` is `segment_best`;
+    /// `None` when that score says nothing (a block stored without it scores 0).
+    fn bound(&self, segment_best: Score) -> Option<Score> {
+        (segment_best > 0.0).then(|| {
+            let most = (segment_best / self.segment_scale).min(1.0);
+            self.query_scale * most / (most + self.ratio * (1.0 - most))
+        })
     }
 }
 
@@ -1321,6 +1418,54 @@ pub(crate) mod tests {
         assert_ne!(estimated, counted, "the count was not sampled");
         let error = (estimated as f64 - counted as f64).abs() / counted as f64;
         assert!(error < 0.25, "{estimated} against {counted}");
+    }
+
+    #[test]
+    fn stored_block_bound_holds_over_segments_of_other_average_lengths() {
+        // Three segments: short entries, then both, then long ones, so that each segment's
+        // average length differs from the index's and tantivy's stored best pairs were chosen
+        // with other lengths than the query scores with. 贫 is in every entry, 1 to 5 times.
+        let entries: Vec<(String, String)> = (0..1_500)
+            .map(|number: usize| {
+                let filler = if number < 750 {
+                    number % 13
+                } else {
+                    40 + number * 31 % 200
+                };
+                let body = "贫".repeat(1 + number * 7_919 % 5) + &"年".repeat(filler);
+                (String::new(), body)
+            })
+            .collect();
+        let (index, fields) = index_of(&entries, &[]);
+        let searcher = index.reader().unwrap().searcher();
+        let literal = literal(&fields, "贫");
+        let weight = Bm25Weight::for_terms(&searcher, &literal.anywhere.terms()).unwrap();
+        let mut blocks_bounded = 0;
+        for reader in searcher.segment_readers() {
+            let matcher = PhraseMatcher::open(reader, &literal.anywhere)
+                .unwrap()
+                .unwrap();
+            let norms = reader.get_fieldnorms_reader(fields.body_chars).unwrap();
+            let mut stored = BlockBound::open_with_stored(&matcher, &weight, &norms).unwrap();
+            let mut exact = BlockBound::open(&matcher).unwrap();
+            assert!(stored.stored.is_some());
+            let mut target = 0;
+            while let Some((first, last, bound)) =
+                stored.leading_block(&weight, &norms, target, None)
+            {
+                let (_, _, best) = exact.leading_block(&weight, &norms, target, None).unwrap();
+                assert!(
+                    bound * BOUND_MARGIN >= best,
+                    "entries {first}..={last}: bound {bound} below the best score {best}"
+                );
+                assert!(bound < weight.max_score(), "the bound says nothing");
+                blocks_bounded += 1;
+                target = last + 1;
+            }
+        }
+        // A segment of the first entry, then three of about 500: three full blocks and a
+        // partial one in each.
+        assert_eq!(blocks_bounded, 13);
     }
 
     #[test]
