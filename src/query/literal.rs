@@ -985,7 +985,8 @@ struct StoredBest {
 }
 
 impl StoredBest {
-    /// `None` when the segment has no entry.
+    /// `None` when the segment has no entry, or the weights' scores give no scale to read
+    /// `w` and `r` from (then blocks are bounded entry by entry).
     fn new(phrase: &PhraseMatcher, weight: &Bm25Weight, norms: &FieldNormReader) -> Option<Self> {
         let entries = norms.num_docs();
         if entries == 0 {
