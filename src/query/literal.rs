@@ -885,15 +885,11 @@ impl BlockBound {
             return None;
         }
         let (first, last) = (docs[start], docs[docs.len() - 1]);
-        let stored_best = self
-            .stored
-            .as_ref()
-            .map(|stored| (stored, self.blocks.block_max_score(norms, &stored.segment)))
-            .and_then(|(stored, segment_best)| stored.bound(segment_best));
-        let mut best = match stored_best {
-            Some(bound) => bound,
-            None => self.best_from(weight, norms, start, last),
+        let stored_bound = match &self.stored {
+            Some(stored) => stored.bound(self.blocks.block_max_score(norms, &stored.segment)),
+            None => None,
         };
+        let mut best = stored_bound.unwrap_or_else(|| self.best_from(weight, norms, start, last));
         if let Some((heading, heading_weight, heading_norms)) = heading {
             let (docs, counts) = (&self.blocks.docs()[start..], &self.blocks.freqs()[start..]);
             let mut entry = heading.next_candidate(first);
