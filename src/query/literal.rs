@@ -277,7 +277,7 @@ impl Weight for AllLiteralsWeight {
                 if matcher.bound(doc) * BOUND_MARGIN > threshold {
                     matcher.score_headings(doc);
                     if matcher.bound_with_headings() * BOUND_MARGIN > threshold {
-                        if let Some(score) = matcher.score(doc) {
+                        if let Some(score) = matcher.score(doc, threshold) {
                             if score > threshold {
                                 threshold = callback(doc, score);
                             }
@@ -312,7 +312,7 @@ impl Finds for AllLiteralsFinder {
                 return TERMINATED;
             }
             self.matcher.score_headings(doc);
-            if let Some(score) = self.matcher.score(doc) {
+            if let Some(score) = self.matcher.score(doc, Score::MIN) {
                 self.score = score;
                 return doc;
             }
@@ -773,11 +773,32 @@ impl SegmentMatcher {
 
     /// The score of candidate `doc` (after [`Self::score_headings`]): the literals in
     /// order, each anywhere then in the heading; `None` when some literal does not occur.
-    fn score(&mut self, doc: DocId) -> Option<Score> {
+    ///
+    /// With a `threshold` above `Score::MIN` (after [`Self::bound`] too), also `None` as soon
+    /// as the positions read show that the entry cannot score above it: a literal's count
+    /// can only fall as each of its characters' positions is matched, and the literals not
+    /// counted yet add at most their bounds. An entry dropped so could not have entered the
+    /// page, so the page is the same, and the positions of the characters after the one that
+    /// showed it are not read.
+    fn score(&mut self, doc: DocId, threshold: Score) -> Option<Score> {
         let norm = norm_of(&self.anywhere_norms, doc);
         let mut score = 0.0;
-        for literal in &mut self.literals {
-            let count = literal.anywhere.count();
+        for index in 0..self.literals.len() {
+            let (counted, rest) = self.literals.split_at_mut(index + 1);
+            let literal = &mut counted[index];
+            let count = match (&literal.anywhere_weight, norm) {
+                (Some(weight), Some(norm)) if threshold > Score::MIN => {
+                    let others: Score = rest
+                        .iter()
+                        .map(|other| other.anywhere_bound + other.in_heading)
+                        .sum();
+                    let fixed = score + literal.in_heading + others;
+                    literal.anywhere.count_reaching(|count| {
+                        (fixed + weight.score(norm, count)) * BOUND_MARGIN > threshold
+                    })
+                }
+                _ => literal.anywhere.count_reaching(|_| true),
+            };
             if count == 0 {
                 return None;
             }
@@ -1215,6 +1236,12 @@ impl PhraseMatcher {
     /// At a candidate: how often the phrase occurs (0 when its characters are there but never
     /// in a row).
     fn count(&mut self) -> u32 {
+        self.count_reaching(|_| true)
+    }
+
+    /// [`Self::count`], or 0 as soon as the occurrences still possible are too few for
+    /// `reaches`, which must hold for a count whenever it holds for a smaller one.
+    fn count_reaching(&mut self, reaches: impl Fn(u32) -> bool) -> u32 {
         if let [(only, _)] = self.postings.as_slice() {
             return only.term_freq();
         }
@@ -1239,8 +1266,9 @@ impl PhraseMatcher {
                     kept += 1;
                 }
             }
+            let shrank = kept < self.ends.len();
             self.ends.truncate(kept);
-            if kept == 0 {
+            if kept == 0 || (shrank && !reaches(kept as u32)) {
                 return 0;
             }
         }
