@@ -66,7 +66,7 @@ pub fn nesting_depth(html: &str) -> usize {
     let bytes = html.as_bytes();
     let (mut depth, mut deepest) = (0usize, 0usize);
     let mut index = 0;
-    while let Some(offset) = bytes[index..].iter().position(|&b| b == b'<') {
+    while let Some(offset) = memchr::memchr(b'<', &bytes[index..]) {
         index += offset + 1;
         let closing = bytes.get(index) == Some(&b'/');
         let name_start = if closing { index + 1 } else { index };
