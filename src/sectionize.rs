@@ -8,10 +8,12 @@
 //! lines (`版权所有`, `ICP备`, `声明:` …) are chrome and end the current entry. Pages that show
 //! their content twice yield each entry once.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use crate::parse::Page;
 use crate::place::{parse_trail, volume_year, Place};
@@ -43,11 +45,6 @@ pub struct Sectioned {
 
 static BROKEN_HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([^【】\s，。；、,;：:“”《》（）()]{2,30})】(.*)$").unwrap());
-/// A sub-head: a short head (no spaces, brackets or clause punctuation), then a run of at
-/// least two spaces, then its text (or nothing, when the head stands alone on its line).
-static SUBHEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([^\s，。；：,;:【】]{2,30}?)[\s\x{a0}\x{3000}]{2,}(\S.*)?$").unwrap()
-});
 static AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[（(]?\s*(?:撰稿人|撰稿|供稿人|供稿|撰文|撰写)\s*[:：]?\s*([^）)]+?)\s*[）)]?$")
         .unwrap()
@@ -136,20 +133,28 @@ fn is_author(line: &str) -> bool {
     may_be_author(line) && AUTHOR.is_match(line)
 }
 
-/// `SUBHEAD`'s head holds no space, so it runs to the line's first space, which must come
-/// after two to thirty characters and be followed by another.
-fn may_be_subhead(line: &str) -> bool {
-    let mut chars = line.chars();
-    for index in 0..=30 {
-        match chars.next() {
-            None => return false,
-            Some(c) if c.is_whitespace() => {
-                return index >= 2 && chars.next().is_some_and(char::is_whitespace)
-            }
-            Some(_) => {}
-        }
-    }
-    false
+/// Characters a sub-head's head never holds: clause punctuation and brackets.
+const NOT_IN_SUBHEAD: &[char] = &['，', '。', '；', '：', ',', ';', ':', '【', '】'];
+
+/// Splits a sub-head line into its head and its text: the head runs to the line's first
+/// space and holds two to thirty characters, none of [`NOT_IN_SUBHEAD`]; at least two spaces
+/// follow; the text is the rest of the line (empty when the head stands alone on its line).
+///
+/// This is the pattern `^([^\s，。；：,;:【】]{2,30}?)\s{2,}(\S.*)?$` read by hand: it is
+/// tried on every line that starts with a short run of characters, and a regex with
+/// captures cost thirty times as much.
+fn split_subhead(line: &str) -> Option<(&str, &str)> {
+    // The first space, looked for only where a head can end: most lines are long paragraphs.
+    let (head_chars, (head_end, _)) = line
+        .char_indices()
+        .take(31)
+        .enumerate()
+        .find(|(_, (_, c))| c.is_whitespace())?;
+    let (head, after) = line.split_at(head_end);
+    let text = after.trim_start_matches(char::is_whitespace);
+    let spaces = after[..after.len() - text.len()].chars().count();
+    (head_chars >= 2 && spaces >= 2 && !head.contains(NOT_IN_SUBHEAD) && !text.contains('\n'))
+        .then_some((head, text))
 }
 
 fn is_space(c: char) -> bool {
@@ -169,8 +174,23 @@ fn clean(line: &str) -> (&str, bool) {
     }
 }
 
+/// What every line `CHROME` or `META_LINE` matches starts with (the first characters of
+/// their anchored words)...
+const CHROME_FIRST: &[char] = &[
+    '版', 'C', '©', '主', '承', '技', '声', '聲', '政', '网', '網', '發', '发', '来', '來', '信',
+    '浏', '瀏', '点', '點', '分', '上', '下', '【', '打', '关', '關', '联', '聯', '相', '返', '更',
+    '时', '時', '日', '作', '编', '編', '责', '責', '阅', '閱',
+];
+/// ... unless it holds one of the words `CHROME` finds anywhere, which start with these.
+const CHROME_ANYWHERE_START: &[&str] = &["ICP", "转载", "轉載", "公安", "公網", "公网"];
+
 fn is_chrome(line: &str) -> bool {
-    line.chars().count() <= 80 && (CHROME.is_match(line) || META_LINE.is_match(line))
+    line.chars().count() <= 80
+        && (line.starts_with(CHROME_FIRST)
+            || CHROME_ANYWHERE_START
+                .iter()
+                .any(|start| line.contains(start)))
+        && (CHROME.is_match(line) || META_LINE.is_match(line))
 }
 
 /// Words that open a report's preamble, never its title.
@@ -251,21 +271,13 @@ pub fn subhead(line: &str) -> Option<(String, String)> {
     let line = line
         .strip_prefix(BULLETS)
         .map_or(line, |rest| rest.trim_start_matches(is_space));
-    if !may_be_subhead(line) {
-        return None;
-    }
-    let captures = SUBHEAD.captures(line)?;
-    let head = &captures[1];
+    let (head, body) = split_subhead(line)?;
     if head.ends_with([
         '。', '！', '？', '!', '?', '；', ';', '：', ':', '，', ',', '…',
     ]) {
         return None;
     }
-    let body = captures
-        .get(2)
-        .map_or("", |m| m.as_str())
-        .trim_matches(is_space);
-    Some((head.to_string(), body.to_string()))
+    Some((head.to_string(), body.trim_matches(is_space).to_string()))
 }
 
 /// A 大事记 line: the day (or the same-day mark) and its text.
@@ -403,7 +415,7 @@ fn wrap_width(raws: &[&str]) -> Option<usize> {
 }
 
 /// A `【heading` cut before its `】`: the next line finishes it (`登樓賦】張九齡`).
-fn heading_continues(previous: Option<&(String, String, bool)>, line: &str) -> bool {
+fn heading_continues(previous: Option<&UnwrappedLine>, line: &str) -> bool {
     previous.is_some_and(|(previous, _, _)| {
         previous.starts_with('【') && !previous.contains('】') && previous.chars().count() >= 12
     }) && line
@@ -427,14 +439,18 @@ fn indented(raw: &str) -> bool {
     raw.starts_with(['\u{3000}', '\u{a0}', '\t']) || raw.starts_with("  ")
 }
 
+/// A line after [`unwrap_lines`]: cleaned, as the page has it, and whether it was bulleted.
+/// Both texts borrow the page's line unless lines were joined into it.
+type UnwrappedLine<'a> = (Cow<'a, str>, Cow<'a, str>, bool);
+
 /// Joins the lines of a hard-wrapped page back into paragraphs: a line cut at the page's
 /// wrap width (not ending a sentence) continues on the next line unless that one is set in,
 /// bulleted or after a blank line. Returns (line, raw line, bulleted) triples, blank lines
 /// dropped.
-fn unwrap_lines(raws: &[String]) -> Vec<(String, String, bool)> {
+fn unwrap_lines(raws: &[String]) -> Vec<UnwrappedLine<'_>> {
     let trimmed: Vec<&str> = raws.iter().map(|raw| raw.as_str()).collect();
     let width = wrap_width(&trimmed);
-    let mut out: Vec<(String, String, bool)> = Vec::with_capacity(raws.len());
+    let mut out: Vec<UnwrappedLine> = Vec::with_capacity(raws.len());
     let mut gap = true;
     // The previous physical line: whether it was cut at the wrap width, and whether it
     // ended a sentence.
@@ -468,14 +484,16 @@ fn unwrap_lines(raws: &[String]) -> Vec<(String, String, bool)> {
             let space = previous_raw.ends_with(|c: char| c.is_ascii_whitespace())
                 || raw.starts_with(|c: char| c.is_ascii_whitespace());
             let joint = if space { " " } else { "" };
+            let previous = previous.to_mut();
             previous.push_str(joint);
             previous.push_str(line);
+            let previous_raw = previous_raw.to_mut();
             let kept = previous_raw.trim_end().len();
             previous_raw.truncate(kept);
             previous_raw.push_str(joint);
             previous_raw.push_str(raw.trim());
         } else {
-            out.push((line.to_string(), raw.clone(), bulleted));
+            out.push((Cow::Borrowed(line), Cow::Borrowed(raw.as_str()), bulleted));
         }
     }
     out
@@ -526,11 +544,19 @@ fn remove_repeats(entries: &mut Vec<Entry>, mode: Mode) {
         }
     }
     if mode != Mode::Chronicle {
-        let mut seen = HashSet::new();
-        entries.retain(|entry| {
-            let trivial = entry.lead.is_empty() && entry.parts.is_empty();
-            trivial || seen.insert(entry.clone())
-        });
+        // Entries are compared where they stand, not copied into the set, and hashed with
+        // xxh3: this runs over every page's whole text.
+        let mut seen = HashSet::with_capacity_and_hasher(n, Xxh3DefaultBuilder);
+        let kept: Vec<bool> = entries
+            .iter()
+            .map(|entry| {
+                let trivial = entry.lead.is_empty() && entry.parts.is_empty();
+                trivial || seen.insert(entry)
+            })
+            .collect();
+        drop(seen);
+        let mut kept = kept.into_iter();
+        entries.retain(|_| kept.next().expect("one flag per entry"));
     }
 }
 
@@ -539,7 +565,7 @@ pub fn sectionize(page: &Page) -> Sectioned {
     let unwrapped = unwrap_lines(&page.lines);
     let lines: Vec<(&str, &str, bool)> = unwrapped
         .iter()
-        .map(|(line, raw, bulleted)| (line.as_str(), raw.as_str(), *bulleted))
+        .map(|(line, raw, bulleted)| (line.as_ref(), raw.as_ref(), *bulleted))
         .collect();
     let mode = page_mode(&lines);
 
@@ -708,21 +734,158 @@ mod tests {
         "，",
         "工作",
         "a",
+        "\t",
+        "\n",
+        "版权所有",
+        "Copyright",
+        "来源",
+        "发布时间",
+        "时间",
+        "2018",
+        "-",
+        "ICP备",
+        "转载请注明",
+        "公网安备",
+        "【打印】",
+        "上一篇",
+        "责任编辑",
+        "字号",
+        "网站地图",
     ];
 
+    /// [`split_subhead`]'s pattern as a regex: the reading by hand must agree with it.
+    static SUBHEAD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^([^\s，。；：,;:【】]{2,30}?)[\s\x{a0}\x{3000}]{2,}(\S.*)?$").unwrap()
+    });
+
     proptest! {
-        /// The checks before each regex never rule out a line the regex matches.
+        /// The checks before each regex never rule out a line the regex matches, and the
+        /// sub-head is read as its regex reads it.
         #[test]
         fn prefilters_never_reject_a_match(pieces in prop::collection::vec(prop::sample::select(PIECES), 0..24)) {
             let line: String = pieces.concat();
             let line = line.as_str();
             prop_assert!(!AUTHOR.is_match(line) || may_be_author(line));
-            prop_assert!(!SUBHEAD.is_match(line) || may_be_subhead(line));
+            prop_assert!(
+                !(CHROME.is_match(line) || META_LINE.is_match(line))
+                    || line.starts_with(CHROME_FIRST)
+                    || CHROME_ANYWHERE_START.iter().any(|start| line.contains(start))
+            );
             prop_assert!(!DAY.is_match(line) || starts_with_digit(line));
             prop_assert!(!SAME_DAY.is_match(line) || starts_same_day(line));
             prop_assert!(!BROKEN_HEADING.is_match(line) || line.contains('】'));
+            let by_regex = SUBHEAD.captures(line).map(|captures| {
+                (captures.get(1).unwrap().as_str(), captures.get(2).map_or("", |m| m.as_str()))
+            });
+            prop_assert_eq!(split_subhead(line), by_regex);
             let numbered = NUMBERED.iter().any(|pattern| pattern.is_match(line));
             prop_assert_eq!(numbered_kind(line).is_some(), numbered && line.chars().count() < NUMBERED_MAX_CHARS);
+        }
+    }
+
+    /// A line for every word of `CHROME` and `META_LINE`: each is chrome, past the check of
+    /// its first characters too.
+    #[test]
+    fn every_chrome_word_passes_the_first_character_check() {
+        let mut lines: Vec<String> = Vec::new();
+        for word in ["版权所有", "版權所有", "Copyright", "©"] {
+            lines.push(format!("{word} 2018 某区情网"));
+        }
+        for word in [
+            "主办单位",
+            "主辦單位",
+            "主办",
+            "主辦",
+            "承办单位",
+            "承辦單位",
+            "技术支持",
+            "技術支持",
+            "声明",
+            "聲明",
+            "政府网站标识码",
+            "网站标识码",
+            "發布時間",
+            "发布时间",
+            "发布日期",
+            "發布日期",
+            "来源",
+            "來源",
+            "信息来源",
+            "浏览次数",
+            "瀏覽次數",
+            "点击数",
+            "點擊數",
+            "分享到",
+            "上一篇",
+            "下一篇",
+        ] {
+            lines.push(format!("{word}：某某"));
+        }
+        for word in [
+            "转载请注明",
+            "轉載請註明",
+            "ICP备",
+            "ICP備",
+            "ICP证",
+            "ICP證",
+            "公安备案",
+            "公網安備",
+            "公网安备",
+        ] {
+            lines.push(format!("本站{word}12345号"));
+        }
+        for line in [
+            "【打印】【关闭】",
+            "【大】【中】【小】",
+            "打印本页",
+            "关闭窗口",
+            "關閉本頁",
+            "联系我们",
+            "聯繫我們",
+            "网站地图",
+            "網站地圖",
+            "相关文章",
+            "相關文章",
+            "相关链接",
+            "相關鏈接",
+            "返回顶部",
+        ] {
+            lines.push(line.to_string());
+        }
+        for prefix in ["", "发布", "發布", "更新", "上传", "上傳"] {
+            for key in ["时间", "時間", "日期"] {
+                lines.push(format!("{prefix}{key}：2018-07-03"));
+            }
+        }
+        for prefix in ["", "发布", "發布", "更新"] {
+            for key in [
+                "时间",
+                "時間",
+                "日期",
+                "作者",
+                "编辑",
+                "編輯",
+                "责任编辑",
+                "責任編輯",
+                "信息来源",
+                "來源",
+                "来源",
+                "点击",
+                "點擊",
+                "阅读",
+                "閱讀",
+                "浏览",
+                "瀏覽",
+            ] {
+                lines.push(format!("{prefix}{key}：某某 字号："));
+            }
+        }
+        for line in &lines {
+            assert!(
+                CHROME.is_match(line) || META_LINE.is_match(line),
+                "not a chrome line: {line}"
+            );
+            assert!(is_chrome(line), "{line} ruled out before the regexes");
         }
     }
 
