@@ -149,16 +149,19 @@ fn flatten(element: ElementRef, lines: &mut Vec<String>, current: &mut String) {
 }
 
 /// Appends text, collapsing ASCII whitespace runs to one space; U+00A0 and U+3000 are kept.
+///
+/// The runs between spaces are copied whole: a byte of ASCII whitespace is never part of
+/// another character, and most text nodes of a Chinese page hold none.
 fn append_text(current: &mut String, text: &str) {
-    for c in text.chars() {
-        if c.is_ascii_whitespace() {
-            if !current.is_empty() && !current.ends_with(' ') {
-                current.push(' ');
-            }
-        } else {
-            current.push(c);
+    let mut rest = text;
+    while let Some(at) = rest.bytes().position(|b| b.is_ascii_whitespace()) {
+        current.push_str(&rest[..at]);
+        if !current.is_empty() && !current.ends_with(' ') {
+            current.push(' ');
         }
+        rest = &rest[at + 1..];
     }
+    current.push_str(rest);
 }
 
 fn push_line(lines: &mut Vec<String>, current: &mut String) {
@@ -260,7 +263,33 @@ fn strip_title_suffix(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Appending a run at a time is appending a character at a time.
+        #[test]
+        fn text_is_appended_as_character_by_character(
+            start in "[ a\t]{0,2}",
+            pieces in prop::collection::vec(prop::sample::select(&[" ", "\t", "\n", "\r\n", "扶贫", "\u{3000}", "\u{a0}", "a", "年"][..]), 0..16),
+        ) {
+            let text: String = pieces.concat();
+            let mut expected = start.clone();
+            for c in text.chars() {
+                if c.is_ascii_whitespace() {
+                    if !expected.is_empty() && !expected.ends_with(' ') {
+                        expected.push(' ');
+                    }
+                } else {
+                    expected.push(c);
+                }
+            }
+            let mut appended = start;
+            append_text(&mut appended, &text);
+            prop_assert_eq!(appended, expected);
+        }
+    }
 
     #[test]
     fn flattens_blocks_and_drops_scripts_and_hidden_copies() {
