@@ -139,11 +139,20 @@ fn punctuation_slot(c: char) -> Option<usize> {
     None
 }
 
-/// Folds a whole string (used for queries and for comparing texts).
+/// Folds a whole string (used for queries and for comparing texts, and on every entry that
+/// ingest indexes).
 pub fn fold_str(text: &str) -> String {
+    // Most characters are common ideographs: their table is looked up here once per text,
+    // not once per character as `fold_char` does.
+    let dense: &[u32] = &DENSE;
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        fold_char(c, &mut |f| out.push(f));
+        if is_common_ideograph(c) {
+            let mapped = dense[(c as u32 - DENSE_START) as usize];
+            out.push(char::from_u32(mapped).unwrap_or(c));
+        } else {
+            fold_char(c, &mut |f| out.push(f));
+        }
     }
     out
 }
@@ -265,6 +274,16 @@ mod tests {
         // Characters standard in simplified text are left alone.
         assert_eq!(fold_str("什么著名抬头"), "什么著名抬头");
         assert_eq!(fold_str("什麼"), "什么");
+    }
+
+    #[test]
+    fn whole_strings_fold_as_their_characters_do() {
+        let all: String = (0..=0x2_FFFF).filter_map(char::from_u32).collect();
+        let mut by_character = String::new();
+        for c in all.chars() {
+            fold_char(c, &mut |f| by_character.push(f));
+        }
+        assert_eq!(fold_str(&all), by_character);
     }
 
     #[test]
