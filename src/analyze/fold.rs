@@ -33,11 +33,16 @@ static DENSE: std::sync::LazyLock<Vec<u32>> = std::sync::LazyLock::new(|| {
     table
 });
 
+/// The simplified form of `c`, a code point of the dense table, read from `dense` (the
+/// table itself: a caller folding many characters takes it once).
+#[inline]
+fn dense_simplified(dense: &[u32], c: char) -> char {
+    char::from_u32(dense[(c as u32 - DENSE_START) as usize]).unwrap_or(c)
+}
+
 fn traditional_to_simplified(c: char) -> char {
-    let code = c as u32;
-    if (DENSE_START..DENSE_END).contains(&code) {
-        let mapped = DENSE[(code - DENSE_START) as usize];
-        return char::from_u32(mapped).unwrap_or(c);
+    if (DENSE_START..DENSE_END).contains(&(c as u32)) {
+        return dense_simplified(&DENSE, c);
     }
     match T2S_TABLE.binary_search_by_key(&c, |&(from, _)| from) {
         Ok(index) => T2S_TABLE[index].1,
@@ -148,8 +153,7 @@ pub fn fold_str(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_common_ideograph(c) {
-            let mapped = dense[(c as u32 - DENSE_START) as usize];
-            out.push(char::from_u32(mapped).unwrap_or(c));
+            out.push(dense_simplified(dense, c));
         } else {
             fold_char(c, &mut |f| out.push(f));
         }
