@@ -783,21 +783,18 @@ impl SegmentMatcher {
     fn score(&mut self, doc: DocId, threshold: Score) -> Option<Score> {
         let norm = norm_of(&self.anywhere_norms, doc);
         let mut score = 0.0;
-        for index in 0..self.literals.len() {
-            let (counted, rest) = self.literals.split_at_mut(index + 1);
-            let literal = &mut counted[index];
+        // What the literals not counted yet add at most, as `bound_with_headings` sums it.
+        let mut others = self.bound_with_headings();
+        for literal in &mut self.literals {
+            others -= literal.anywhere_bound + literal.in_heading;
             let count = match (&literal.anywhere_weight, norm) {
                 (Some(weight), Some(norm)) if threshold > Score::MIN => {
-                    let others: Score = rest
-                        .iter()
-                        .map(|other| other.anywhere_bound + other.in_heading)
-                        .sum();
                     let fixed = score + literal.in_heading + others;
                     literal.anywhere.count_reaching(|count| {
                         (fixed + weight.score(norm, count)) * BOUND_MARGIN > threshold
                     })
                 }
-                _ => literal.anywhere.count_reaching(|_| true),
+                _ => literal.anywhere.count(),
             };
             if count == 0 {
                 return None;
