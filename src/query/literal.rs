@@ -617,8 +617,9 @@ struct LiteralMatcher {
     heading_walk: Option<PhraseMatcher>,
     /// `None` when the heading is not counted, or no heading of the segment holds it.
     heading: Option<(PhraseMatcher, Bm25Weight)>,
-    /// The most the heading match can add.
-    best_heading: Score,
+    /// The most the heading match can add at the current range of candidates: after
+    /// [`SegmentMatcher::block_bound`], its bound over the range; before, over the segment.
+    heading_bound: Score,
     /// At the current candidate: the score anywhere if the literal occurs there as often as
     /// its scarcest character, and its score in the heading.
     anywhere_bound: Score,
@@ -670,7 +671,7 @@ impl SegmentMatcher {
                 heading_blocks,
                 heading_walk,
                 heading,
-                best_heading,
+                heading_bound: best_heading,
                 anywhere_bound: 0.0,
                 in_heading: 0.0,
             });
@@ -714,7 +715,15 @@ impl SegmentMatcher {
             (Some(walk), Some((_, weight)), Some(norms)) => Some((walk, weight, norms)),
             _ => None,
         };
-        let (first, last, mut bound) = blocks.leading_block(weight, norms, target, heading)?;
+        let walked_heading = heading.is_some();
+        let (first, last, mut bound, leader_heading) =
+            blocks.leading_block(weight, norms, target, heading)?;
+        // Each literal's heading bound over the range, for `bound` to use at the candidates:
+        // where no heading of the range holds a literal, its candidates are bounded without
+        // looking their headings up.
+        if walked_heading {
+            leader.heading_bound = leader_heading;
+        }
         for literal in others.iter_mut() {
             bound += match (&mut literal.blocks, &literal.anywhere_weight) {
                 (Some(blocks), Some(weight)) => blocks.best_within(weight, norms, first, last),
@@ -726,7 +735,8 @@ impl SegmentMatcher {
                 if let (Some(blocks), Some((_, weight))) =
                     (&mut literal.heading_blocks, &literal.heading)
                 {
-                    bound += blocks.best_within(weight, norms, first, last);
+                    literal.heading_bound = blocks.best_within(weight, norms, first, last);
+                    bound += literal.heading_bound;
                 }
             }
         }
@@ -740,7 +750,8 @@ impl SegmentMatcher {
         })
     }
 
-    /// The most candidate `doc` can score, before looking at positions or headings.
+    /// The most candidate `doc` can score, before looking at positions or headings (each
+    /// heading at its bound over the current range of candidates).
     fn bound(&mut self, doc: DocId) -> Score {
         let norm = norm_of(&self.anywhere_norms, doc);
         let mut bound = 0.0;
@@ -749,7 +760,7 @@ impl SegmentMatcher {
                 (Some(weight), Some(norm)) => weight.score(norm, literal.anywhere.count_bound()),
                 _ => 0.0,
             };
-            bound += literal.anywhere_bound + literal.best_heading;
+            bound += literal.anywhere_bound + literal.heading_bound;
         }
         bound
     }
@@ -886,17 +897,18 @@ impl BlockBound {
     }
 
     /// The block holding the character's first entry at or after `target`: that entry, the
-    /// block's last entry, and a bound of the scores from that entry to the block's end, with
-    /// the literal's score in the heading added entry by entry when `heading` finds the
-    /// literal in headings (a matcher of its own, walked forward block by block). `None` when
-    /// no entry at or after `target` holds the character.
+    /// block's last entry, a bound of the scores from that entry to the block's end, with the
+    /// literal's score in the heading added entry by entry when `heading` finds the literal
+    /// in headings (a matcher of its own, walked forward block by block), and the best of
+    /// those heading scores alone (0 when none). `None` when no entry at or after `target`
+    /// holds the character.
     fn leading_block(
         &mut self,
         weight: &Bm25Weight,
         norms: &FieldNormReader,
         target: DocId,
         heading: Option<(&mut PhraseMatcher, &Bm25Weight, &FieldNormReader)>,
-    ) -> Option<(DocId, DocId, Score)> {
+    ) -> Option<(DocId, DocId, Score, Score)> {
         let start = self.blocks.seek(target);
         let docs = self.blocks.docs();
         if start >= docs.len() {
@@ -908,6 +920,7 @@ impl BlockBound {
             None => None,
         };
         let mut best = stored_bound.unwrap_or_else(|| self.best_from(weight, norms, start, last));
+        let mut best_heading: Score = 0.0;
         if let Some((heading, heading_weight, heading_norms)) = heading {
             let (docs, counts) = (&self.blocks.docs()[start..], &self.blocks.freqs()[start..]);
             let mut entry = heading.next_candidate(first);
@@ -916,17 +929,18 @@ impl BlockBound {
                 if let Ok(at) = docs.binary_search(&entry) {
                     let in_heading = heading.count();
                     if in_heading > 0 {
+                        let heading_score =
+                            heading_weight.score(heading_norms.fieldnorm_id(entry), in_heading);
                         best = best.max(
-                            weight.score(norms.fieldnorm_id(entry), counts[at])
-                                + heading_weight
-                                    .score(heading_norms.fieldnorm_id(entry), in_heading),
+                            weight.score(norms.fieldnorm_id(entry), counts[at]) + heading_score,
                         );
+                        best_heading = best_heading.max(heading_score);
                     }
                 }
                 entry = heading.next_candidate(entry + 1);
             }
         }
-        Some((first, last, best))
+        Some((first, last, best, best_heading))
     }
 
     /// The best score over the character's entries in `first..=last`; the postings only move
@@ -1472,10 +1486,10 @@ pub(crate) mod tests {
             let mut exact = BlockBound::open(&matcher).unwrap();
             assert!(stored.stored.is_some());
             let mut target = 0;
-            while let Some((first, last, bound)) =
+            while let Some((first, last, bound, _)) =
                 stored.leading_block(&weight, &norms, target, None)
             {
-                let (_, _, best) = exact.leading_block(&weight, &norms, target, None).unwrap();
+                let (_, _, best, _) = exact.leading_block(&weight, &norms, target, None).unwrap();
                 assert!(
                     bound * BOUND_MARGIN >= best,
                     "entries {first}..={last}: bound {bound} below the best score {best}"
