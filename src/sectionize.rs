@@ -184,12 +184,17 @@ const CHROME_FIRST: &[char] = &[
 /// ... unless it holds one of the words `CHROME` finds anywhere, which start with these.
 const CHROME_ANYWHERE_START: &[&str] = &["ICP", "转载", "轉載", "公安", "公網", "公网"];
 
+/// Whether `line` may be one `CHROME` or `META_LINE` matches: the check before the regexes.
+fn may_be_chrome(line: &str) -> bool {
+    line.starts_with(CHROME_FIRST)
+        || CHROME_ANYWHERE_START
+            .iter()
+            .any(|start| line.contains(start))
+}
+
 fn is_chrome(line: &str) -> bool {
     line.chars().count() <= 80
-        && (line.starts_with(CHROME_FIRST)
-            || CHROME_ANYWHERE_START
-                .iter()
-                .any(|start| line.contains(start)))
+        && may_be_chrome(line)
         && (CHROME.is_match(line) || META_LINE.is_match(line))
 }
 
@@ -766,11 +771,7 @@ mod tests {
             let line: String = pieces.concat();
             let line = line.as_str();
             prop_assert!(!AUTHOR.is_match(line) || may_be_author(line));
-            prop_assert!(
-                !(CHROME.is_match(line) || META_LINE.is_match(line))
-                    || line.starts_with(CHROME_FIRST)
-                    || CHROME_ANYWHERE_START.iter().any(|start| line.contains(start))
-            );
+            prop_assert!(!(CHROME.is_match(line) || META_LINE.is_match(line)) || may_be_chrome(line));
             prop_assert!(!DAY.is_match(line) || starts_with_digit(line));
             prop_assert!(!SAME_DAY.is_match(line) || starts_same_day(line));
             prop_assert!(!BROKEN_HEADING.is_match(line) || line.contains('】'));
