@@ -120,4 +120,23 @@ mod tests {
             ]
         );
     }
+
+    /// `search` writes JSON without stripping styling sequences: a page's text holding one
+    /// must come out escaped, never as the raw escape character a terminal would obey.
+    #[test]
+    fn json_holds_no_raw_control_characters() {
+        let mut hit = hit("扶贫", "[[0,2]]");
+        hit.snippet = "\u{1b}[31m扶贫\u{1b}[0m\u{7}".to_string();
+        let mut out = Vec::new();
+        json(&mut out, &[hit]).unwrap();
+        assert!(out.contains(&b'\n'), "one line per hit");
+        assert!(
+            !out[..out.len() - 1]
+                .iter()
+                .any(|byte| byte.is_ascii_control()),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        assert!(String::from_utf8_lossy(&out).contains(r"\u001b[31m扶贫"));
+    }
 }
