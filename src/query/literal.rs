@@ -614,6 +614,11 @@ struct SegmentMatcher {
     literals: Vec<LiteralMatcher>,
     anywhere_norms: Option<FieldNormReader>,
     heading_norms: Option<FieldNormReader>,
+    /// When the leading literal's headings are walked with its blocks: its score in the
+    /// heading of each entry of the current range that has one, in entry order (the others
+    /// have none), and how far the candidates have come through them.
+    leader_headings: Option<Vec<(DocId, Score)>>,
+    leader_heading_at: usize,
 }
 
 struct LiteralMatcher {
@@ -701,6 +706,8 @@ impl SegmentMatcher {
             literals: matchers,
             anywhere_norms,
             heading_norms,
+            leader_headings: None,
+            leader_heading_at: 0,
         }))
     }
 
@@ -726,22 +733,31 @@ impl SegmentMatcher {
         // common character's entries often have it in the heading too, and the sum of the
         // best anywhere and the best of that character in a heading kept most blocks of such
         // literals (的一) from being skipped; the literal itself is seldom in a heading.
+        let headings = self.leader_headings.get_or_insert_with(Vec::new);
         let heading = match (
             &mut leader.heading_walk,
             &leader.heading,
             &self.heading_norms,
         ) {
-            (Some(walk), Some((_, weight)), Some(norms)) => Some((walk, weight, norms)),
+            (Some(matcher), Some((_, weight)), Some(norms)) => Some(HeadingWalk {
+                matcher,
+                weight,
+                norms,
+                scores: headings,
+            }),
             _ => None,
         };
         let walked_heading = heading.is_some();
         let (first, last, mut bound, leader_heading) =
             blocks.leading_block(weight, norms, target, heading)?;
+        self.leader_heading_at = 0;
         // Each literal's heading bound over the range, for `bound` to use at the candidates:
         // where no heading of the range holds a literal, its candidates are bounded without
-        // looking their headings up.
+        // looking their headings up. The leading literal's is known entry by entry.
         if walked_heading {
             leader.heading_bound = leader_heading;
+        } else {
+            self.leader_headings = None;
         }
         for literal in others.iter_mut() {
             literal.block_best = match (&mut literal.blocks, &literal.anywhere_weight) {
@@ -775,30 +791,32 @@ impl SegmentMatcher {
     /// `last` where the walk goes on.
     ///
     /// Each entry of the leading character is judged before the other characters are sought
-    /// there: by that character's count, which bounds the leading literal's, and the other
-    /// literals and every heading at their bounds over the range. On a common character most
-    /// of its entries fall short once the page holds strong entries (65% of the candidates the
-    /// walk visited in the benchmark's batch on the 800 MB shelf), and each one skipped so spares a seek in
-    /// every other character's postings. The candidates left are bounded again as before.
+    /// there: by that character's count, which bounds the leading literal's, the leading
+    /// literal's own score in the entry's heading when its headings were walked, and the
+    /// other literals and their headings at their bounds over the range. On a common
+    /// character most of its entries fall short once the page holds strong entries (65% of
+    /// the candidates the walk visited in the benchmark's batch on the 800 MB shelf), and
+    /// each one skipped so spares a seek in every other character's postings. The candidates
+    /// left are bounded again as before.
     fn next_promising(&mut self, mut target: DocId, last: DocId, threshold: Score) -> DocId {
-        let rest: Score = self
-            .literals
+        let rest: Score = self.literals[1..]
             .iter()
-            .enumerate()
-            .map(|(index, literal)| {
-                literal.heading_bound + if index == 0 { 0.0 } else { literal.block_best }
-            })
+            .map(|literal| literal.heading_bound + literal.block_best)
             .sum();
         loop {
             let leader = &mut self.literals[0];
             let leading = &mut leader.anywhere.postings[0].0;
             let mut doc = seek_forward(leading, target);
             if let (Some(weight), Some(norms)) = (&leader.anywhere_weight, &self.anywhere_norms) {
-                while doc <= last
-                    && (weight.score(norms.fieldnorm_id(doc), leading.term_freq()) + rest)
-                        * BOUND_MARGIN
-                        <= threshold
-                {
+                while doc <= last {
+                    let heading = match &self.leader_headings {
+                        Some(headings) => score_at(headings, &mut self.leader_heading_at, doc),
+                        None => leader.heading_bound,
+                    };
+                    let anywhere = weight.score(norms.fieldnorm_id(doc), leading.term_freq());
+                    if (anywhere + heading + rest) * BOUND_MARGIN > threshold {
+                        break;
+                    }
                     doc = leading.advance();
                 }
             }
@@ -911,6 +929,18 @@ impl SegmentMatcher {
     }
 }
 
+/// The score listed for `doc` in `scores` (entries in increasing order), 0 when it is not
+/// listed; `at` is where the previous lookup stopped, and lookups come in increasing order.
+fn score_at(scores: &[(DocId, Score)], at: &mut usize, doc: DocId) -> Score {
+    while *at < scores.len() && scores[*at].0 < doc {
+        *at += 1;
+    }
+    match scores.get(*at) {
+        Some(&(entry, score)) if entry == doc => score,
+        _ => 0.0,
+    }
+}
+
 /// The field norm of `doc`, when scoring (the norms are read only then).
 fn norm_of(norms: &Option<FieldNormReader>, doc: DocId) -> Option<u8> {
     norms.as_ref().map(|norms| norms.fieldnorm_id(doc))
@@ -990,15 +1020,15 @@ impl BlockBound {
     /// The block holding the character's first entry at or after `target`: that entry, the
     /// block's last entry, a bound of the scores from that entry to the block's end, with the
     /// literal's score in the heading added entry by entry when `heading` finds the literal
-    /// in headings (a matcher of its own, walked forward block by block), and the best of
-    /// those heading scores alone (0 when none). `None` when no entry at or after `target`
-    /// holds the character.
+    /// in headings (a matcher of its own, walked forward block by block; each entry's score
+    /// is listed in its `scores`), and the best of those heading scores alone (0 when none).
+    /// `None` when no entry at or after `target` holds the character.
     fn leading_block(
         &mut self,
         weight: &Bm25Weight,
         norms: &FieldNormReader,
         target: DocId,
-        heading: Option<(&mut PhraseMatcher, &Bm25Weight, &FieldNormReader)>,
+        heading: Option<HeadingWalk<'_>>,
     ) -> Option<(DocId, DocId, Score, Score)> {
         let start = self.blocks.seek(target);
         let docs = self.blocks.docs();
@@ -1012,7 +1042,14 @@ impl BlockBound {
         };
         let mut best = stored_bound.unwrap_or_else(|| self.best_from(weight, norms, start, last));
         let mut best_heading: Score = 0.0;
-        if let Some((heading, heading_weight, heading_norms)) = heading {
+        if let Some(HeadingWalk {
+            matcher: heading,
+            weight: heading_weight,
+            norms: heading_norms,
+            scores,
+        }) = heading
+        {
+            scores.clear();
             let (docs, counts) = (&self.blocks.docs()[start..], &self.blocks.freqs()[start..]);
             let mut entry = heading.next_candidate(first);
             while entry <= last {
@@ -1026,6 +1063,7 @@ impl BlockBound {
                             weight.score(norms.fieldnorm_id(entry), counts[at]) + heading_score,
                         );
                         best_heading = best_heading.max(heading_score);
+                        scores.push((entry, heading_score));
                     }
                 }
                 entry = heading.next_candidate(entry + 1);
@@ -1076,6 +1114,16 @@ impl BlockBound {
             .map(|(&doc, &count)| weight.score(norms.fieldnorm_id(doc), count))
             .fold(0.0, Score::max)
     }
+}
+
+/// A literal's headings walked along with the blocks of its scarcest character
+/// ([`BlockBound::leading_block`]): its matcher in the heading channel, the weight and norms
+/// it is scored with there, and where each entry's score is listed.
+struct HeadingWalk<'a> {
+    matcher: &'a mut PhraseMatcher,
+    weight: &'a Bm25Weight,
+    norms: &'a FieldNormReader,
+    scores: &'a mut Vec<(DocId, Score)>,
 }
 
 /// The bound of a block of postings from what tantivy stored with it, without scoring its
