@@ -702,12 +702,14 @@ impl SegmentMatcher {
         }
         // The scarcest literal leads the walk.
         matchers.sort_by_key(|literal| literal.anywhere.size_hint());
+        let leader = &matchers[0];
+        let walks_headings = leader.heading_walk.is_some() && heading_norms.is_some();
         Ok(Some(SegmentMatcher {
+            leader_headings: walks_headings.then(Vec::new),
+            leader_heading_at: 0,
             literals: matchers,
             anywhere_norms,
             heading_norms,
-            leader_headings: None,
-            leader_heading_at: 0,
         }))
     }
 
@@ -733,17 +735,17 @@ impl SegmentMatcher {
         // common character's entries often have it in the heading too, and the sum of the
         // best anywhere and the best of that character in a heading kept most blocks of such
         // literals (的一) from being skipped; the literal itself is seldom in a heading.
-        let headings = self.leader_headings.get_or_insert_with(Vec::new);
         let heading = match (
             &mut leader.heading_walk,
             &leader.heading,
             &self.heading_norms,
+            &mut self.leader_headings,
         ) {
-            (Some(matcher), Some((_, weight)), Some(norms)) => Some(HeadingWalk {
+            (Some(matcher), Some((_, weight)), Some(norms), Some(scores)) => Some(HeadingWalk {
                 matcher,
                 weight,
                 norms,
-                scores: headings,
+                scores,
             }),
             _ => None,
         };
@@ -756,8 +758,6 @@ impl SegmentMatcher {
         // looking their headings up. The leading literal's is known entry by entry.
         if walked_heading {
             leader.heading_bound = leader_heading;
-        } else {
-            self.leader_headings = None;
         }
         for literal in others.iter_mut() {
             literal.block_best = match (&mut literal.blocks, &literal.anywhere_weight) {
