@@ -619,6 +619,9 @@ struct SegmentMatcher {
     /// have none), and how far the candidates have come through them.
     leader_headings: Option<Vec<(DocId, Score)>>,
     leader_heading_at: usize,
+    /// The most the literals after the leading one can add, anywhere and in their headings,
+    /// over the current range of candidates (set by [`Self::block_bound`]).
+    others_bound: Score,
 }
 
 struct LiteralMatcher {
@@ -707,6 +710,7 @@ impl SegmentMatcher {
         Ok(Some(SegmentMatcher {
             leader_headings: walks_headings.then(Vec::new),
             leader_heading_at: 0,
+            others_bound: Score::INFINITY,
             literals: matchers,
             anywhere_norms,
             heading_norms,
@@ -749,14 +753,13 @@ impl SegmentMatcher {
             }),
             _ => None,
         };
-        let walked_heading = heading.is_some();
         let (first, last, mut bound, leader_heading) =
             blocks.leading_block(weight, norms, target, heading)?;
         self.leader_heading_at = 0;
         // Each literal's heading bound over the range, for `bound` to use at the candidates:
         // where no heading of the range holds a literal, its candidates are bounded without
         // looking their headings up. The leading literal's is known entry by entry.
-        if walked_heading {
+        if self.leader_headings.is_some() {
             leader.heading_bound = leader_heading;
         }
         for literal in others.iter_mut() {
@@ -776,6 +779,10 @@ impl SegmentMatcher {
                 }
             }
         }
+        self.others_bound = others
+            .iter()
+            .map(|literal| literal.heading_bound + literal.block_best)
+            .sum();
         Some((last, bound))
     }
 
@@ -799,10 +806,7 @@ impl SegmentMatcher {
     /// each one skipped so spares a seek in every other character's postings. The candidates
     /// left are bounded again as before.
     fn next_promising(&mut self, mut target: DocId, last: DocId, threshold: Score) -> DocId {
-        let rest: Score = self.literals[1..]
-            .iter()
-            .map(|literal| literal.heading_bound + literal.block_best)
-            .sum();
+        let rest = self.others_bound;
         loop {
             let leader = &mut self.literals[0];
             let leading = &mut leader.anywhere.postings[0].0;
