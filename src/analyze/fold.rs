@@ -161,6 +161,37 @@ pub fn fold_str(text: &str) -> String {
     out
 }
 
+/// Folds text one character at a time for a consumer that takes one folded character at a
+/// time (the character tokenizer): the same characters as [`fold_str`], without building the
+/// folded string.
+#[derive(Clone, Copy)]
+pub(crate) struct CharFolder {
+    dense: &'static [u32],
+}
+
+impl CharFolder {
+    pub(crate) fn new() -> CharFolder {
+        CharFolder { dense: &DENSE }
+    }
+
+    /// The first character `c` folds to (`None` when it folds to nothing); any further ones
+    /// are pushed on `rest` last first, so that popping `rest` yields them in order.
+    #[inline]
+    pub(crate) fn fold(self, c: char, rest: &mut Vec<char>) -> Option<char> {
+        if is_common_ideograph(c) {
+            return Some(dense_simplified(self.dense, c));
+        }
+        let mut first = None;
+        let pushed_from = rest.len();
+        fold_char(c, &mut |f| match first {
+            None => first = Some(f),
+            Some(_) => rest.push(f),
+        });
+        rest[pushed_from..].reverse();
+        first
+    }
+}
+
 /// A folded copy of a text that remembers where each folded byte came from. The text can be
 /// folded a prefix at a time ([`FoldedText::start`], [`FoldedText::fold_until`]): a snippet
 /// needs the text only up to its window, and a long entry's first match is usually near its

@@ -1,11 +1,11 @@
 //! Text analysis shared by indexing and querying: folding, the character channel, and the
 //! words of a query.
 //!
-//! Text is folded once ([`fold_str`]: NFKC, lowercase, traditional → simplified) before it
-//! reaches a tokenizer: ingest folds each entry once, and queries fold what the user typed
-//! the same way.
+//! Folding ([`fold_str`], [`fold_char`]: NFKC, lowercase, traditional → simplified) is done
+//! character by character, the same way for pages and for queries.
 //!
-//! * [`CharTokenizer`] emits every folded character with its position. It is the only
+//! * [`CharTokenizer`] folds a text as it reads it and emits every folded character with its
+//!   position. It is the only
 //!   channel the index holds: a phrase query over it finds any literal substring, which is
 //!   what makes the engine never miss what grep finds, and a word of the query is found as
 //!   the phrase of its characters.
@@ -25,6 +25,7 @@ use std::sync::Arc;
 use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
+use fold::CharFolder;
 pub use fold::{fold_char, fold_str, FoldedText};
 pub use lexicon::jieba_for;
 
@@ -67,8 +68,12 @@ pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs
     }
 }
 
-/// Emits every non-space character of a folded text as a token; its position is its index
-/// in the text (spaces count, so text on either side of a space is not adjacent).
+/// Emits every non-space character of a text, folded, as a token; its position is its index
+/// in the folded text (spaces count, so text on either side of a space is not adjacent), and
+/// its offsets are those of the original character it came from.
+///
+/// It folds as it goes ([`CharFolder`]): the text it is given is the page's as printed (or
+/// the query's as typed), and no folded copy of it is made.
 ///
 /// Tokens are produced one at a time into a single reused [`Token`]: this channel sees one
 /// token per character, so it must not allocate per token.
@@ -76,10 +81,9 @@ pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs
 pub struct CharTokenizer;
 
 impl CharTokenizer {
-    /// Folds `text` and appends its char tokens to `tokens` (used to build queries).
+    /// Appends the char tokens of `text` to `tokens` (used to build queries).
     pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
-        let folded = fold_str(text);
-        let mut stream = CharTokenStream::new(&folded);
+        let mut stream = CharTokenStream::new(text);
         while stream.advance() {
             tokens.push(stream.token.clone());
         }
@@ -89,7 +93,13 @@ impl CharTokenizer {
 /// The token stream of [`CharTokenizer`].
 pub struct CharTokenStream<'a> {
     chars: std::str::CharIndices<'a>,
-    /// Position the next character will take.
+    folder: CharFolder,
+    /// Folded characters of the last original character still to be emitted, last first
+    /// (a character folds to several under NFKC, ㈱ to (株)).
+    pending: Vec<char>,
+    /// Byte range of the last original character.
+    original: (usize, usize),
+    /// Position the next folded character will take.
     position: usize,
     token: Token,
 }
@@ -98,15 +108,33 @@ impl<'a> CharTokenStream<'a> {
     fn new(text: &'a str) -> Self {
         CharTokenStream {
             chars: text.char_indices(),
+            folder: CharFolder::new(),
+            pending: Vec::new(),
+            original: (0, 0),
             position: 0,
             token: Token::default(),
         }
+    }
+
+    /// The next folded character, or `None` at the end of the text.
+    #[inline]
+    fn next_folded(&mut self) -> Option<char> {
+        if let Some(folded) = self.pending.pop() {
+            return Some(folded);
+        }
+        for (offset, c) in self.chars.by_ref() {
+            self.original = (offset, offset + c.len_utf8());
+            if let Some(folded) = self.folder.fold(c, &mut self.pending) {
+                return Some(folded);
+            }
+        }
+        None
     }
 }
 
 impl TokenStream for CharTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        for (offset, c) in self.chars.by_ref() {
+        while let Some(c) = self.next_folded() {
             let position = self.position;
             self.position += 1;
             // Every Unicode space is at or below U+3000: the Chinese characters after it,
@@ -116,8 +144,7 @@ impl TokenStream for CharTokenStream<'_> {
             }
             self.token.text.clear();
             self.token.text.push(c);
-            self.token.offset_from = offset;
-            self.token.offset_to = offset + c.len_utf8();
+            (self.token.offset_from, self.token.offset_to) = self.original;
             self.token.position = position;
             self.token.position_length = 1;
             return true;
@@ -171,6 +198,47 @@ mod tests {
             tokens,
             vec![("贫".into(), 0), ("a".into(), 2), ("1".into(), 3)]
         );
+    }
+
+    /// The tokens of a text are its folded text's non-space characters, each at its index
+    /// in the folded text: what indexing and querying both rely on.
+    fn tokens_of_the_folded_text(text: &str) -> Vec<(String, usize)> {
+        fold_str(text)
+            .chars()
+            .enumerate()
+            .filter(|(_, c)| !c.is_whitespace())
+            .map(|(position, c)| (c.to_string(), position))
+            .collect()
+    }
+
+    fn tokens(text: &str) -> Vec<Token> {
+        let mut tokens = Vec::new();
+        CharTokenizer::tokenize_into(text, &mut tokens);
+        tokens
+    }
+
+    proptest::proptest! {
+        /// Folding as the tokenizer reads gives the tokens of the folded text, whatever
+        /// the characters fold to: one (臺, Ａ), several (㈱, ﷺ), none (a soft hyphen's
+        /// neighbours aside, U+200B), or a space (U+3000).
+        #[test]
+        fn tokens_are_those_of_the_folded_text(
+            text in "[a-zＡ-Ｚ０-９臺灣扶贫年鑑 \u{3000}\t\n㈱①ﷺ\u{200B}\u{00AD}，。·…—ﬁ々〇𠀀-𠀃]{0,40}",
+        ) {
+            let folded: Vec<(String, usize)> =
+                tokens(&text).into_iter().map(|t| (t.text, t.position)).collect();
+            proptest::prop_assert_eq!(folded, tokens_of_the_folded_text(&text));
+        }
+
+        /// Each token's offsets are those of the original character it came from.
+        #[test]
+        fn token_offsets_are_the_original_characters(text in "[a-zＡ-Ｚ臺扶 ㈱①ﷺ]{0,30}") {
+            for token in tokens(&text) {
+                let original = &text[token.offset_from..token.offset_to];
+                proptest::prop_assert_eq!(original.chars().count(), 1);
+                proptest::prop_assert!(fold_str(original).contains(token.text.as_str()));
+            }
+        }
     }
 
     #[test]
