@@ -76,7 +76,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         let (text, _, _) = encoding.decode(bytes);
         return checked(text.into_owned(), encoding, "bom");
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    // Most pages are UTF-8, and checking it is a pass over every byte: simdutf8 makes it
+    // several times cheaper than the standard library's check.
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
         return Ok(Decoded {
             text: text.to_string(),
             encoding: UTF_8.name(),
