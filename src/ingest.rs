@@ -18,7 +18,6 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
-use crate::analyze::fold_str;
 use crate::decode::decode;
 use crate::discover::{discover, Format, SourceFile};
 use crate::index::{self, BuildInfo, Fields, KIND_DICTIONARY, KIND_ENTRY, KIND_FILE};
@@ -827,24 +826,29 @@ struct EntryDoc<'a> {
 }
 
 fn entry_document(fields: &Fields, file: &SourceFile, entry: EntryDoc) -> TantivyDocument {
-    let mut document = doc!(
-        fields.kind => KIND_ENTRY,
-        fields.id => entry.id,
-        fields.ordinal => entry.ordinal,
-        fields.path_key => file.key.as_str(),
-        fields.path => file.relative.as_str(),
-        fields.heading => entry.heading,
-        fields.body => index::pack_body(entry.body),
+    // The document holds the body twice (as text for the character channel, and packed for
+    // the store) and the heading up to four times: sized for that at once, it is not copied
+    // over as it grows.
+    let mut document = TantivyDocument::with_capacity(
+        2 * entry.body.len() + 4 * entry.heading.len() + 2 * file.relative.len() + 256,
     );
+    document.add_text(fields.kind, KIND_ENTRY);
+    document.add_text(fields.id, &entry.id);
+    document.add_u64(fields.ordinal, entry.ordinal);
+    document.add_text(fields.path_key, &file.key);
+    document.add_text(fields.path, &file.relative);
+    document.add_text(fields.heading, entry.heading);
+    document.add_bytes(fields.body, &index::pack_body(entry.body));
     if entry.entry != entry.id {
         document.add_text(fields.entry, &entry.entry);
     }
     // The heading is indexed twice: alone, so that it can weigh more, and as the first value
     // of the body channel, so that one phrase query finds a literal anywhere in the entry.
-    let title = fold_str(entry.subheading.unwrap_or(entry.heading));
-    document.add_text(fields.title_chars, &title);
+    // The character tokenizer folds the text as it reads it.
+    let title = entry.subheading.unwrap_or(entry.heading);
+    document.add_text(fields.title_chars, title);
     document.add_text(fields.body_chars, title);
-    document.add_text(fields.body_chars, fold_str(entry.body));
+    document.add_text(fields.body_chars, entry.body);
     if let Some(subheading) = entry.subheading {
         document.add_text(fields.subheading, subheading);
     }
