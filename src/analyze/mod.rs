@@ -219,8 +219,8 @@ mod tests {
 
     proptest::proptest! {
         /// Folding as the tokenizer reads gives the tokens of the folded text, whatever
-        /// the characters fold to: one (臺, Ａ), several (㈱, ﷺ), none (a soft hyphen's
-        /// neighbours aside, U+200B), or a space (U+3000).
+        /// the characters fold to: another one (臺, Ａ), several (㈱, ﷺ, ﬁ), a space
+        /// (U+3000), or themselves (U+200B, U+00AD, 々).
         #[test]
         fn tokens_are_those_of_the_folded_text(
             text in "[a-zＡ-Ｚ０-９臺灣扶贫年鑑 \u{3000}\t\n㈱①ﷺ\u{200B}\u{00AD}，。·…—ﬁ々〇𠀀-𠀃]{0,40}",
