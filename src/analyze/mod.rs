@@ -5,10 +5,9 @@
 //! character by character, the same way for pages and for queries.
 //!
 //! * [`CharTokenizer`] folds a text as it reads it and emits every folded character with its
-//!   position. It is the only
-//!   channel the index holds: a phrase query over it finds any literal substring, which is
-//!   what makes the engine never miss what grep finds, and a word of the query is found as
-//!   the phrase of its characters.
+//!   position. It is the only channel the index holds: a phrase query over it finds any
+//!   literal substring, which is what makes the engine never miss what grep finds, and a word
+//!   of the query is found as the phrase of its characters.
 //! * [`query_words`] cuts a folded query with jieba into the words the ranking weighs. Only
 //!   queries are cut: the index needs no segmentation, so ingest does not pay for it, and a
 //!   word matches wherever its characters stand together, whatever jieba would have made of
