@@ -71,8 +71,8 @@ pub fn build_jieba(user_dictionary: Option<&str>) -> Result<Arc<Jieba>, jieba_rs
 /// in the folded text (spaces count, so text on either side of a space is not adjacent), and
 /// its offsets are those of the original character it came from.
 ///
-/// It folds as it goes ([`CharFolder`]): the text it is given is the page's as printed (or
-/// the query's as typed), and no folded copy of it is made.
+/// It folds as it goes, each character as [`fold_char`] does: the text it is given is the
+/// page's as printed (or the query's as typed), and no folded copy of it is made.
 ///
 /// Tokens are produced one at a time into a single reused [`Token`]: this channel sees one
 /// token per character, so it must not allocate per token.
