@@ -131,9 +131,15 @@ fn may_be_author(line: &str) -> bool {
     line.contains('撰') || line.contains('供')
 }
 
-/// A line naming the page's author is short: at most this many characters (and so at most
-/// four times as many bytes).
+/// A line naming the page's author is short: at most this many characters.
 const AUTHOR_LINE_MAX_CHARS: usize = 40;
+
+/// Whether `line` may hold at most `max_chars` characters, judged by its length alone: a
+/// character takes at most four bytes, so a paragraph is ruled out before any scan of its
+/// text.
+fn may_fit_in(line: &str, max_chars: usize) -> bool {
+    line.len() <= 4 * max_chars
+}
 
 fn is_author(line: &str) -> bool {
     may_be_author(line) && AUTHOR.is_match(line)
@@ -202,9 +208,7 @@ fn may_be_chrome(line: &str) -> bool {
 const CHROME_MAX_CHARS: usize = 80;
 
 fn is_chrome(line: &str) -> bool {
-    // A character takes at most four bytes: a paragraph is ruled out by its length in bytes
-    // before any scan of its text.
-    line.len() <= 4 * CHROME_MAX_CHARS
+    may_fit_in(line, CHROME_MAX_CHARS)
         && may_be_chrome(line)
         && line.chars().count() <= CHROME_MAX_CHARS
         && (CHROME.is_match(line) || META_LINE.is_match(line))
@@ -607,7 +611,7 @@ pub fn sectionize(page: &Page) -> Sectioned {
                 continue;
             }
         }
-        let author_line = (line.len() <= 4 * AUTHOR_LINE_MAX_CHARS && may_be_author(line))
+        let author_line = (may_fit_in(line, AUTHOR_LINE_MAX_CHARS) && may_be_author(line))
             .then(|| AUTHOR.captures(line))
             .flatten()
             .filter(|_| line.chars().count() <= AUTHOR_LINE_MAX_CHARS);

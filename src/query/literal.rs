@@ -895,15 +895,16 @@ impl SegmentMatcher {
         Some(score)
     }
 
-    /// The score of candidate `doc` (after [`Self::score_headings`]): the literals in
-    /// order, each anywhere then in the heading; `None` when some literal does not occur.
+    /// The score of candidate `doc` once the page is full (after [`Self::bound`] and
+    /// [`Self::score_headings`]): the literals in order, each anywhere then in the heading;
+    /// `None` when some literal does not occur. Before the page is full, candidates are
+    /// scored by [`Self::score_unbounded`].
     ///
-    /// With a `threshold` above `Score::MIN` (after [`Self::bound`] too), also `None` as soon
-    /// as the positions read show that the entry cannot score above it: a literal's count
-    /// can only fall as each of its characters' positions is matched, and the literals not
-    /// counted yet add at most their bounds. An entry dropped so could not have entered the
-    /// page, so the page is the same, and the positions of the characters after the one that
-    /// showed it are not read.
+    /// Also `None` as soon as the positions read show that the entry cannot score above
+    /// `threshold`: a literal's count can only fall as each of its characters' positions is
+    /// matched, and the literals not counted yet add at most their bounds. An entry dropped
+    /// so could not have entered the page, so the page is the same, and the positions of the
+    /// characters after the one that showed it are not read.
     fn score(&mut self, doc: DocId, threshold: Score) -> Option<Score> {
         let norm = norm_of(&self.anywhere_norms, doc);
         let mut score = 0.0;
@@ -912,7 +913,7 @@ impl SegmentMatcher {
         for literal in &mut self.literals {
             others -= literal.anywhere_bound + literal.in_heading;
             let count = match (&literal.anywhere_weight, norm) {
-                (Some(weight), Some(norm)) if threshold > Score::MIN => {
+                (Some(weight), Some(norm)) => {
                     let fixed = score + literal.in_heading + others;
                     literal.anywhere.count_reaching(|count| {
                         (fixed + weight.score(norm, count)) * BOUND_MARGIN > threshold
